@@ -1,0 +1,68 @@
+"""Per-worker state every connection shares: the live snapshot, the origin pool, the resolver,
+counters, the access log and the set of open connections (for timeouts and draining)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from typing import TYPE_CHECKING
+
+from veil.edge.accesslog import AccessLog
+from veil.edge.metrics import WorkerMetrics
+from veil.edge.resolve import OriginResolver
+from veil.edge.upstream import OriginPool
+from veil.settings import EdgeSettings
+from veil.snapshot import EMPTY_SNAPSHOT, Snapshot
+
+if TYPE_CHECKING:
+    from veil.edge.server import ClientConnection
+
+
+class EdgeContext:
+    def __init__(
+        self,
+        *,
+        loop: asyncio.AbstractEventLoop,
+        settings: EdgeSettings,
+        access_log: AccessLog | None = None,
+    ) -> None:
+        self.loop = loop
+        self.settings = settings
+        # Swapped atomically by `install()`: an exchange reads it once, at routing time.
+        self.snapshot: Snapshot = EMPTY_SNAPSHOT
+        self.pool = OriginPool(
+            loop=loop,
+            idle_timeout=settings.upstream_idle_timeout,
+            max_idle_per_key=settings.upstream_max_idle_per_origin,
+        )
+        self.resolver = OriginResolver(
+            loop, allow_private=settings.allow_private_origins, own_listen=settings.listen
+        )
+        self.metrics = WorkerMetrics()
+        self.access_log = access_log
+        self.connections: set[ClientConnection] = set()
+        self.draining = False
+        self._ray_prefix = secrets.token_hex(4)
+        self._ray_counter = int.from_bytes(os.urandom(3), "big")
+
+    def install(self, snapshot: Snapshot) -> bool:
+        """Swap in a newer snapshot; connections in flight keep the one they routed with."""
+        if snapshot.version <= self.snapshot.version and self.snapshot.version != 0:
+            return False
+        self.snapshot = snapshot
+        self.metrics.snapshot_version = snapshot.version
+        return True
+
+    def next_ray(self) -> bytes:
+        """A unique request id: a random per-worker prefix and a counter (16 hex digits)."""
+        self._ray_counter = (self._ray_counter + 1) & 0xFFFFFFFF
+        return f"{self._ray_prefix}{self._ray_counter:08x}".encode()
+
+    def sweep(self) -> None:
+        """Enforce connection deadlines and expire idle origin connections (about 2x/s)."""
+        now = self.loop.time()
+        for conn in list(self.connections):
+            if conn.deadline and now >= conn.deadline:
+                conn.on_deadline()
+        self.pool.sweep()

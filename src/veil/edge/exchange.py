@@ -1,0 +1,592 @@
+"""One request/response exchange between a visitor and an origin.
+
+Theory of operation
+-------------------
+`ClientConnection` (server.py) parses the visitor's bytes and creates one `Exchange` per
+request head. Exchanges run strictly one at a time per connection (pipelined requests queue,
+their bodies buffered within a bound), so responses leave in request order.
+
+An exchange walks the phases of `veil.edge.phases`: ROUTE (Host -> snapshot route), PROTECT,
+PASS, FETCH (an upstream connection: pooled without awaiting, or opened by a task), DELIVER
+(the origin's response streamed to the visitor), or SYNTH (the edge answers itself), then DONE.
+
+The exchange is the callback target of a fresh `httptools.HttpResponseParser` for its
+upstream connection, so origin bytes go parser -> exchange -> visitor transport. Output for the
+visitor is collected in `out` and written once per upstream read. Backpressure is symmetric:
+a full visitor buffer pauses reading the origin; a full origin buffer pauses reading the
+visitor (server.py).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import httptools
+
+from veil.edge import errors
+from veil.edge.errors import ErrorKind, status_line
+from veil.edge.phases import Phase, check_transition
+from veil.edge.rewrite import (
+    MAX_CDN_LOOP,
+    RequestScan,
+    client_response_head,
+    upstream_request_head,
+)
+from veil.edge.upstream import PoolKey, UpstreamConnection
+from veil.http.headers import FORBIDDEN_TRAILERS, Header, wants_json
+from veil.netguard import OriginRefused
+from veil.snapshot import Route
+
+if TYPE_CHECKING:
+    from veil.edge.server import ClientConnection
+
+IDEMPOTENT = frozenset({b"GET", b"HEAD", b"OPTIONS", b"PUT", b"DELETE", b"TRACE"})
+BODYLESS_STATUS = frozenset({204, 304})
+PENDING_BODY_LIMIT = 256 * 1024  # buffered request body before the visitor is paused
+
+
+class Exchange:
+    """A request's life at the edge. See the module docstring."""
+
+    __slots__ = (
+        "body_received",
+        "body_sent_upstream",
+        "chunked_in",
+        "chunked_out",
+        "client",
+        "close_after",
+        "fetch_started",
+        "head_sent",
+        "host",
+        "keep_alive",
+        "method",
+        "origin_authorities",
+        "out",
+        "pending_body",
+        "pending_size",
+        "phase",
+        "ray",
+        "refusal",
+        "request_complete",
+        "request_headers",
+        "request_trailers",
+        "resp_close_delimited",
+        "resp_complete",
+        "resp_extra",
+        "resp_headers",
+        "resp_in_trailers",
+        "resp_reason",
+        "resp_status",
+        "resp_trailers",
+        "retried",
+        "route",
+        "scan",
+        "sent",
+        "started",
+        "status",
+        "target",
+        "upstream",
+        "version",
+        "websocket",
+    )
+
+    def __init__(
+        self,
+        client: ClientConnection,
+        *,
+        method: bytes,
+        target: bytes,
+        host: str,
+        headers: list[Header],
+        scan: RequestScan,
+        version: str,
+        keep_alive: bool,
+    ) -> None:
+        self.client = client
+        self.phase = Phase.RECV
+        self.method = method
+        self.target = target
+        self.host = host
+        self.request_headers = headers
+        self.scan = scan
+        self.version = version
+        self.keep_alive = keep_alive
+        self.websocket = scan.upgrade == b"websocket" and method == b"GET"
+        self.ray = client.ctx.next_ray()
+        self.started = time.monotonic()
+        self.route: Route | None = None
+        self.refusal: tuple[int, str, str] | None = None  # set for a refused head
+        self.upstream: UpstreamConnection | None = None
+        self.fetch_started = 0.0
+        self.chunked_in = scan.transfer_encoding
+        self.chunked_out = False
+        self.request_complete = False
+        self.request_trailers: list[Header] = []
+        self.pending_body: list[bytes] = []
+        self.pending_size = 0
+        self.body_received = 0
+        self.body_sent_upstream = False
+        self.close_after = False
+        self.head_sent = False
+        self.out: list[bytes] = []
+        self.sent = 0
+        self.status = 0
+        self.retried = False
+        self.origin_authorities: frozenset[bytes] = frozenset()
+        self.resp_status = 0
+        self.resp_reason = b""
+        self.resp_headers: list[Header] = []
+        self.resp_trailers: list[Header] = []
+        self.resp_in_trailers = False
+        self.resp_complete = False
+        self.resp_close_delimited = False
+        self.resp_extra = False
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def advance(self, target: Phase) -> None:
+        self.phase = check_transition(self.phase, target)
+
+    def start(self) -> None:
+        """Run ROUTE and PROTECT, then PASS to FETCH (or SYNTH)."""
+        if self.refusal is not None:
+            return self.synth_status(*self.refusal)
+        self.advance(Phase.ROUTE)
+        route = self.client.ctx.snapshot.route_for(self.host)
+        if route is None:
+            return self.synth(errors.UNKNOWN_HOST)
+        self.route = route
+        self.advance(Phase.PROTECT)
+        if self.scan.cdn_loops > MAX_CDN_LOOP:
+            return self.synth(errors.LOOP_DETECTED)
+        length = self.scan.content_length
+        if length is not None and length > route.zone.max_body_bytes:
+            return self.synth_status(413, "Content too large", "The request body is too large.")
+        if self.body_received > route.zone.max_body_bytes:
+            return self.synth_status(413, "Content too large", "The request body is too large.")
+        self.advance(Phase.PASS)
+        self.advance(Phase.FETCH)
+        if self.scan.expect_continue and not self.request_complete and self.version == "1.1":
+            self.client.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # RFC 9110 §10.1.1
+        self.fetch_started = time.monotonic()
+        self._fetch()
+
+    def _fetch(self) -> None:
+        route = self.route
+        assert route is not None
+        ctx = self.client.ctx
+        origin = route.zone.origin
+        try:
+            targets = ctx.resolver.cached(route.addresses[0], origin.port)
+        except OriginRefused:
+            return self.synth(errors.ORIGIN_FORBIDDEN)
+        if targets is not None and not self.websocket:
+            conn = ctx.pool.acquire_idle(self._key(targets[0]))
+            if conn is not None:
+                return self._send(conn)
+        task = ctx.loop.create_task(self._connect())
+        self.client.tasks.add(task)
+        task.add_done_callback(self.client.tasks.discard)
+
+    def _key(self, target: tuple[str, int]) -> PoolKey:
+        route = self.route
+        assert route is not None
+        origin = route.zone.origin
+        server_name = origin.host_header or self.host
+        return (target[0], target[1], origin.scheme == "https", server_name)
+
+    async def _connect(self) -> None:
+        """Resolve (checked), then connect to the first address that accepts."""
+        route = self.route
+        assert route is not None
+        ctx = self.client.ctx
+        origin = route.zone.origin
+        failure: ErrorKind = errors.ORIGIN_UNREACHABLE
+        for address in route.addresses:
+            try:
+                targets = await ctx.resolver.resolve(address, origin.port)
+            except OriginRefused:
+                failure = errors.ORIGIN_FORBIDDEN
+                continue
+            except OSError:
+                continue  # unresolvable: 523 unless another address works
+            for target in targets:
+                key = self._key(target)
+                try:
+                    conn = ctx.pool.acquire_idle(key) if not self.websocket else None
+                    if conn is None:
+                        ctx.metrics.upstream_connects += 1
+                        conn = await ctx.pool.connect(
+                            key, timeout=origin.connect_timeout, factory=UpstreamConnection
+                        )
+                except TimeoutError:
+                    failure = errors.CONNECT_TIMEOUT
+                    continue
+                except ConnectionRefusedError:
+                    failure = errors.ORIGIN_REFUSED
+                    continue
+                except OSError:
+                    failure = errors.ORIGIN_UNREACHABLE
+                    continue
+                if self.phase is not Phase.FETCH or self.client.gone:
+                    ctx.pool.release(conn)
+                    return
+                return self._send(conn)
+        if self.phase is Phase.FETCH and not self.client.gone:
+            self.synth(failure)
+
+    def _send(self, conn: UpstreamConnection) -> None:
+        route = self.route
+        assert route is not None
+        ctx = self.client.ctx
+        conn.client = self
+        conn.parser = httptools.HttpResponseParser(self)
+        conn.requests += 1
+        self.upstream = conn
+        origin = route.zone.origin
+        host_out = origin.host_header.encode() if origin.host_header else self.scan.hosts[0]
+        head = upstream_request_head(
+            method=self.method,
+            target=self.target,
+            headers=self.request_headers,
+            scan=self.scan,
+            host_out=host_out,
+            client_ip=self.client.client_ip,
+            proto="http",
+            ray=self.ray,
+            chunked_body=self.chunked_in,
+            websocket=self.websocket,
+        )
+        ip = conn.key[0]
+        bracketed = f"[{ip}]" if ":" in ip else ip
+        self.origin_authorities = frozenset(
+            {
+                bracketed.encode(),
+                f"{bracketed}:{origin.port}".encode(),
+                *(a.lower().encode() for a in route.addresses),
+                *((origin.host_header.lower().encode(),) if origin.host_header else ()),
+            }
+        )
+        transport = conn.transport
+        assert transport is not None
+        if self.pending_body:
+            transport.write(head + b"".join(self.pending_body))
+            self.pending_body = []
+            self.pending_size = 0
+            if not self.websocket:
+                self.client.set_read_paused(self.client.PAUSE_CONNECTING, False)
+        else:
+            transport.write(head)
+        self.body_sent_upstream = self.body_received > 0
+        if self.request_complete:
+            self._finish_request_upstream()
+            self.client.arm_upstream_deadline(origin.read_timeout)
+        ctx.metrics.bytes_in += len(head)
+
+    # -- request body (visitor -> origin) ------------------------------------------------
+
+    def on_request_body(self, data: bytes) -> None:
+        self.body_received += len(data)
+        route = self.route
+        if route is not None and self.body_received > route.zone.max_body_bytes:
+            self.close_after = True
+            if not self.head_sent and self.phase in (Phase.FETCH, Phase.PASS):
+                self.drop_upstream()
+                return self.synth_status(413, "Content too large", "The request body is too large.")
+            self.client.abort()
+            return
+        piece = b"%x\r\n%b\r\n" % (len(data), data) if self.chunked_in else data
+        conn = self.upstream
+        if conn is not None and conn.transport is not None and not self.resp_complete:
+            conn.transport.write(piece)
+            self.body_sent_upstream = True
+        elif self.phase in (Phase.RECV, Phase.FETCH, Phase.ROUTE, Phase.PROTECT, Phase.PASS):
+            self.pending_body.append(piece)
+            self.pending_size += len(piece)
+            if self.pending_size > PENDING_BODY_LIMIT:
+                self.client.set_read_paused(self.client.PAUSE_CONNECTING, True)
+
+    def on_request_trailer(self, name: bytes, value: bytes) -> None:
+        if name.lower() not in FORBIDDEN_TRAILERS:
+            self.request_trailers.append((name, value))
+
+    def on_request_complete(self) -> None:
+        self.request_complete = True
+        conn = self.upstream
+        if conn is not None and conn.transport is not None and not self.resp_complete:
+            self._finish_request_upstream()
+            route = self.route
+            assert route is not None
+            self.client.arm_upstream_deadline(route.zone.origin.read_timeout)
+
+    def _finish_request_upstream(self) -> None:
+        if not self.chunked_in:
+            return
+        conn = self.upstream
+        assert conn is not None and conn.transport is not None
+        end = [b"0\r\n"]
+        end.extend(b"%b: %b\r\n" % pair for pair in self.request_trailers)
+        end.append(b"\r\n")
+        conn.transport.write(b"".join(end))
+
+    # -- response (origin -> visitor): httptools callbacks -------------------------------
+
+    def on_upstream_data(self, conn: UpstreamConnection, data: bytes) -> None:
+        parser = conn.parser
+        assert parser is not None
+        try:
+            parser.feed_data(data)
+        except httptools.HttpParserUpgrade as upgrade:
+            self._on_upstream_upgrade(conn, data[upgrade.args[0] :])
+            return
+        except httptools.HttpParserError:
+            self._upstream_failed(errors.BAD_GATEWAY)
+            return
+        if self.out:
+            self._flush()
+        if self.resp_complete:
+            self._response_done()
+        elif self.head_sent:
+            route = self.route
+            assert route is not None
+            self.client.arm_upstream_deadline(route.zone.origin.read_timeout)
+
+    def on_message_begin(self) -> None:
+        if self.resp_complete:
+            self.resp_extra = True  # bytes past the response: the connection is unusable
+
+    def on_status(self, reason: bytes) -> None:
+        self.resp_reason = reason
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self.resp_in_trailers:
+            if name.lower() not in FORBIDDEN_TRAILERS:
+                self.resp_trailers.append((name, value))
+        else:
+            self.resp_headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        if self.resp_complete:
+            return
+        conn = self.upstream
+        assert conn is not None and conn.parser is not None
+        status = conn.parser.get_status_code()
+        if 100 <= status < 200 and status != 101:
+            self.resp_headers = []  # interim response (100, 103): not forwarded
+            return
+        self.resp_status = status
+        self.resp_in_trailers = True
+        self.advance(Phase.DELIVER)
+        bodyless = self.method == b"HEAD" or status in BODYLESS_STATUS
+        framing = b""
+        if bodyless:
+            if self.method == b"HEAD" or status == 304:
+                for name, value in self.resp_headers:
+                    if name.lower() == b"content-length":
+                        framing = b"Content-Length: " + value + b"\r\n"
+        else:
+            length = self._response_length()
+            if length is not None:
+                framing = b"Content-Length: " + length + b"\r\n"
+            elif self.version == "1.1":
+                framing = b"Transfer-Encoding: chunked\r\n"
+                self.chunked_out = True
+            else:
+                self.close_after = True  # HTTP/1.0 visitor: end of body = end of connection
+            self.resp_close_delimited = length is None and not self._response_chunked()
+        self._write_head(status, framing)
+        if bodyless:
+            self.resp_complete = True
+
+    def on_body(self, data: bytes) -> None:
+        if self.resp_complete:
+            return
+        if self.chunked_out:
+            self.out.append(b"%x\r\n%b\r\n" % (len(data), data))
+        else:
+            self.out.append(data)
+
+    def on_message_complete(self) -> None:
+        if self.resp_complete or not self.resp_in_trailers:
+            return
+        if self.chunked_out:
+            self._end_chunked()
+        self.resp_complete = True
+
+    def _end_chunked(self) -> None:
+        end = [b"0\r\n"]
+        end.extend(b"%b: %b\r\n" % pair for pair in self.resp_trailers)
+        end.append(b"\r\n")
+        self.out.append(b"".join(end))
+
+    def _response_length(self) -> bytes | None:
+        for name, value in self.resp_headers:
+            if name.lower() == b"content-length":
+                return value
+        return None
+
+    def _response_chunked(self) -> bool:
+        return any(n.lower() == b"transfer-encoding" for n, _ in self.resp_headers)
+
+    def _write_head(self, status: int, framing: bytes, upgrade: bytes | None = None) -> None:
+        client = self.client
+        keep = self.keep_alive and not self.close_after and not client.closing
+        keep = keep and not client.ctx.draining
+        self.keep_alive = keep
+        reason = self.resp_reason
+        line = (
+            b"HTTP/1.1 %d %b\r\n" % (status, reason) if reason else status_line(status)
+        )
+        self.out.append(
+            client_response_head(
+                status_line=line,
+                headers=self.resp_headers,
+                ray=self.ray,
+                keep_alive=keep,
+                http10_client=self.version == "1.0",
+                framing=framing,
+                origin_authorities=self.origin_authorities,
+                visitor_host=self.scan.hosts[0],
+                upgrade=upgrade,
+            )
+        )
+        self.status = status
+        self.head_sent = True
+
+    def _flush(self) -> None:
+        out = self.out
+        data = out[0] if len(out) == 1 else b"".join(out)
+        out.clear()
+        self.sent += len(data)
+        self.client.write(data)
+
+    def _on_upstream_upgrade(self, conn: UpstreamConnection, rest: bytes) -> None:
+        """The origin switched protocols (101): splice visitor and origin as a raw tunnel."""
+        assert conn.parser is not None
+        if not self.websocket or conn.parser.get_status_code() != 101:
+            self._upstream_failed(errors.BAD_GATEWAY)
+            return
+        self.advance(Phase.DELIVER)
+        self._write_head(101, b"", upgrade=self.scan.upgrade or b"websocket")
+        self._flush()
+        self.resp_complete = True
+        self.upstream = None
+        self.client.start_tunnel(self, conn, rest)
+
+    # -- endings ---------------------------------------------------------------------------
+
+    def _response_done(self) -> None:
+        conn = self.upstream
+        self.upstream = None
+        if conn is not None:
+            reusable = (
+                not self.resp_extra
+                and not self.resp_close_delimited
+                and self.request_complete
+                and conn.parser is not None
+                and conn.parser.should_keep_alive()
+            )
+            pool = self.client.ctx.pool
+            if reusable:
+                pool.release(conn)
+            else:
+                pool.discard(conn)
+        self.client.exchange_done(self)
+
+    def on_upstream_lost(self, conn: UpstreamConnection, exc: Exception | None) -> None:
+        if self.upstream is not conn or self.resp_complete:
+            return
+        if not self.head_sent:
+            if self._may_retry(conn):
+                self.retried = True
+                self.upstream = None
+                self.client.ctx.pool.discard(conn)
+                task = self.client.ctx.loop.create_task(self._connect())
+                self.client.tasks.add(task)
+                task.add_done_callback(self.client.tasks.discard)
+                return
+            return self._upstream_failed(errors.BAD_GATEWAY)
+        if self.resp_close_delimited:
+            if self.chunked_out:
+                self._end_chunked()
+            self.resp_complete = True
+            if self.out:
+                self._flush()
+            return self._response_done()
+        self._upstream_failed(errors.BAD_GATEWAY)
+
+    def _may_retry(self, conn: UpstreamConnection) -> bool:
+        """One retry of an idempotent, bodiless request that met a closed reused connection."""
+        return (
+            conn.requests > 1
+            and not self.retried
+            and self.method in IDEMPOTENT
+            and self.body_received == 0
+            and self.request_complete
+            and self.resp_status == 0
+        )
+
+    def on_upstream_timeout(self) -> None:
+        self._upstream_failed(errors.ORIGIN_TIMEOUT)
+
+    def _upstream_failed(self, kind: ErrorKind) -> None:
+        """The origin let us down: a branded error if nothing was sent yet, else cut off."""
+        self.client.ctx.metrics.origin_errors[str(kind.status)] = (
+            self.client.ctx.metrics.origin_errors.get(str(kind.status), 0) + 1
+        )
+        self.drop_upstream()
+        if self.head_sent:
+            self.out.clear()
+            self.close_after = True
+            self.client.abort()
+            return
+        self.close_after = self.close_after or not self.request_complete
+        self.synth(kind)
+
+    def drop_upstream(self) -> None:
+        conn = self.upstream
+        self.upstream = None
+        if conn is not None:
+            self.client.ctx.pool.discard(conn)
+
+    def on_upstream_pause_writing(self) -> None:
+        self.client.set_read_paused(self.client.PAUSE_UPSTREAM_FULL, True)
+
+    def on_upstream_resume_writing(self) -> None:
+        self.client.set_read_paused(self.client.PAUSE_UPSTREAM_FULL, False)
+
+    def synth(self, kind: ErrorKind) -> None:
+        self.synth_status(kind.status, kind.title, kind.detail)
+
+    def synth_status(self, status: int, title: str, detail: str) -> None:
+        """Answer from the edge itself: a branded page, never naming the origin."""
+        self.advance(Phase.SYNTH)
+        if not self.request_complete:
+            self.close_after = True  # the rest of the body is not read: framing is lost
+        ctype, body = errors.render_error(
+            status,
+            title,
+            detail,
+            ray=self.ray.decode(),
+            now=time.time(),
+            as_json=wants_json(self.scan.accept),
+        )
+        self.resp_headers = [(b"Content-Type", ctype), (b"Cache-Control", b"no-store")]
+        self.resp_reason = b""
+        self._write_head(status, b"Content-Length: %d\r\n" % len(body))
+        if self.method != b"HEAD":
+            self.out.append(body)
+        self._flush()
+        self.resp_complete = True
+        self.client.exchange_done(self)
+
+    def elapsed(self) -> tuple[float, float | None]:
+        now = time.monotonic()
+        origin = now - self.fetch_started if self.fetch_started else None
+        return now - self.started, origin
+
+    def abandon(self) -> None:
+        """The visitor went away mid-exchange: let go of the origin connection."""
+        self.drop_upstream()
+        self.phase = Phase.DONE  # from any phase: there is nobody left to answer

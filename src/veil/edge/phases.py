@@ -1,0 +1,54 @@
+"""The request lifecycle as an explicit state machine (docs/phases.md draws it).
+
+Every exchange walks these phases; `Exchange.advance` checks each step against `NEXT`, so an
+illegal transition fails loudly instead of silently doing the wrong thing. The cache issue adds
+LOOKUP/HIT/MISS on the same table; today every routed request passes to the origin.
+
+    RECV -> ROUTE -> PROTECT -> PASS -> FETCH -> DELIVER -> DONE
+      |        |         |                |         |
+      +--------+---------+----> SYNTH <---+         +--> DONE (client gone)
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Phase(enum.Enum):
+    RECV = "recv"  # head being read and checked
+    ROUTE = "route"  # Host -> zone
+    PROTECT = "protect"  # limits, rules, challenge (protection issue)
+    LOOKUP = "lookup"  # cache lookup (cache issue)
+    HIT = "hit"
+    MISS = "miss"
+    PASS = "pass"  # no cache: straight to the origin
+    FETCH = "fetch"  # talking to the origin
+    DELIVER = "deliver"  # origin response streaming to the client
+    SYNTH = "synth"  # the edge answers itself (errors, refusals)
+    DONE = "done"
+
+
+NEXT: dict[Phase, frozenset[Phase]] = {
+    Phase.RECV: frozenset({Phase.ROUTE, Phase.SYNTH, Phase.DONE}),
+    Phase.ROUTE: frozenset({Phase.PROTECT, Phase.SYNTH}),
+    Phase.PROTECT: frozenset({Phase.LOOKUP, Phase.PASS, Phase.SYNTH}),
+    Phase.LOOKUP: frozenset({Phase.HIT, Phase.MISS, Phase.PASS}),
+    Phase.HIT: frozenset({Phase.DELIVER}),
+    Phase.MISS: frozenset({Phase.FETCH}),
+    Phase.PASS: frozenset({Phase.FETCH}),
+    Phase.FETCH: frozenset({Phase.DELIVER, Phase.SYNTH, Phase.DONE}),
+    Phase.DELIVER: frozenset({Phase.DONE}),
+    Phase.SYNTH: frozenset({Phase.DONE}),
+    Phase.DONE: frozenset(),
+}
+
+
+class IllegalTransition(RuntimeError):
+    pass
+
+
+def check_transition(current: Phase, target: Phase) -> Phase:
+    """Return `target` if the lifecycle allows current -> target, else raise."""
+    if target not in NEXT[current]:
+        raise IllegalTransition(f"{current.value} -> {target.value} is not a legal transition")
+    return target

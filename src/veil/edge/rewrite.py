@@ -1,0 +1,213 @@
+"""Rebuilding heads on the way through (pure; the edge never forwards a client's raw bytes).
+
+* `scan_request` reads what the edge needs from a visitor's header list in one pass.
+* `upstream_request_head` rebuilds the request for the origin: hop-by-hop fields and
+  Connection-named options dropped (RFC 9110 §7.6.1), edge-set fields replaced, X-Forwarded-*,
+  Forwarded (RFC 7239), CDN-Loop (RFC 8586), Veil-Connecting-IP and Veil-Ray added, exactly one
+  framing header.
+* `client_response_head` rebuilds the origin's response for the visitor: hop-by-hop dropped,
+  `Server: veil`, `Veil-Ray`, our own framing and connection management, and a Location that
+  points at the origin's own address rewritten to the visitor's host (origin hiding).
+"""
+
+from __future__ import annotations
+
+from veil.http.headers import (
+    EDGE_SET_REQUEST_FIELDS,
+    HOP_BY_HOP,
+    ORIGIN_PRIVATE_RESPONSE_FIELDS,
+    Header,
+    connection_tokens,
+    forwarded_element,
+)
+
+CDN_LOOP_TOKEN = b"veil"
+MAX_CDN_LOOP = 4  # more passes than this through Veil is a loop (RFC 8586 §3)
+
+
+class RequestScan:
+    """Facts about a visitor's request head, gathered in one pass over its fields."""
+
+    __slots__ = (
+        "accept",
+        "cdn_loops",
+        "connection",
+        "content_length",
+        "expect_continue",
+        "hosts",
+        "transfer_encoding",
+        "upgrade",
+        "xff",
+    )
+
+    def __init__(self) -> None:
+        self.hosts: list[bytes] = []
+        self.connection: list[bytes] = []
+        self.content_length: int | None = None
+        self.transfer_encoding = False
+        self.expect_continue = False
+        self.upgrade: bytes | None = None
+        self.accept: bytes | None = None
+        self.xff: bytes | None = None
+        self.cdn_loops = 0
+
+
+def scan_request(headers: list[Header]) -> RequestScan:
+    scan = RequestScan()
+    for name, value in headers:
+        n = name.lower()
+        if n == b"host":
+            scan.hosts.append(value)
+        elif n == b"content-length":
+            scan.content_length = int(value)  # llhttp already validated digits, no duplicates
+        elif n == b"transfer-encoding":
+            scan.transfer_encoding = True
+        elif n == b"connection":
+            scan.connection.append(value)
+        elif n == b"expect":
+            scan.expect_continue = value.strip().lower() == b"100-continue"
+        elif n == b"upgrade":
+            scan.upgrade = value.strip().lower()
+        elif n == b"accept":
+            scan.accept = value
+        elif n == b"x-forwarded-for":
+            scan.xff = value if scan.xff is None else scan.xff + b", " + value
+        elif n == b"cdn-loop":
+            for member in value.split(b","):
+                if member.split(b";", 1)[0].strip().lower() == CDN_LOOP_TOKEN:
+                    scan.cdn_loops += 1
+    return scan
+
+
+def upstream_request_head(
+    *,
+    method: bytes,
+    target: bytes,
+    headers: list[Header],
+    scan: RequestScan,
+    host_out: bytes,
+    client_ip: str,
+    proto: str,
+    ray: bytes,
+    chunked_body: bool,
+    websocket: bool,
+) -> bytes:
+    """The request head sent to the origin, rebuilt field by field."""
+    drop = HOP_BY_HOP | connection_tokens(scan.connection) if scan.connection else HOP_BY_HOP
+    out = [method, b" ", target, b" HTTP/1.1\r\nHost: ", host_out, b"\r\n"]
+    append = out.append
+    forwarded: list[bytes] = []
+    for name, value in headers:
+        n = name.lower()
+        if (
+            n in drop
+            or n in EDGE_SET_REQUEST_FIELDS
+            or n == b"host"
+            or n == b"x-forwarded-for"
+            or n == b"expect"
+            or n == b"content-length"
+        ):
+            continue
+        if n == b"forwarded":
+            forwarded.append(value)
+            continue
+        append(name)
+        append(b": ")
+        append(value)
+        append(b"\r\n")
+    ip = client_ip.encode()
+    append(b"X-Forwarded-For: ")
+    append(scan.xff + b", " + ip if scan.xff else ip)
+    append(b"\r\nX-Forwarded-Proto: ")
+    append(proto.encode())
+    append(b"\r\nForwarded: ")
+    forwarded.append(forwarded_element(client_ip=client_ip, proto=proto, host=scan.hosts[0]))
+    append(b", ".join(forwarded))
+    append(b"\r\nCDN-Loop: veil\r\nVeil-Connecting-IP: ")
+    append(ip)
+    append(b"\r\nVeil-Ray: ")
+    append(ray)
+    append(b"\r\n")
+    if websocket:
+        append(b"Connection: Upgrade\r\nUpgrade: ")
+        append(scan.upgrade or b"websocket")
+        append(b"\r\n")
+    if chunked_body:
+        append(b"Transfer-Encoding: chunked\r\n")
+    elif scan.content_length is not None:
+        append(b"Content-Length: ")
+        append(str(scan.content_length).encode())
+        append(b"\r\n")
+    append(b"\r\n")
+    return b"".join(out)
+
+
+def client_response_head(
+    *,
+    status_line: bytes,
+    headers: list[Header],
+    ray: bytes,
+    keep_alive: bool,
+    http10_client: bool,
+    framing: bytes,
+    origin_authorities: frozenset[bytes],
+    visitor_host: bytes,
+    upgrade: bytes | None = None,
+) -> bytes:
+    """The response head sent to the visitor.
+
+    `framing` is the framing field line to add (b"Content-Length: N\\r\\n",
+    b"Transfer-Encoding: chunked\\r\\n" or b"" for close-delimited / bodiless responses).
+    """
+    conn_opts: list[bytes] = []
+    for name, value in headers:
+        if name.lower() == b"connection":
+            conn_opts.append(value)
+    drop = HOP_BY_HOP | connection_tokens(conn_opts) if conn_opts else HOP_BY_HOP
+    out = [status_line]
+    append = out.append
+    for name, value in headers:
+        n = name.lower()
+        if n in drop or n in ORIGIN_PRIVATE_RESPONSE_FIELDS or n == b"content-length":
+            continue
+        if n == b"location" or n == b"content-location":
+            value = hide_origin_in_url(value, origin_authorities, visitor_host)
+        append(name)
+        append(b": ")
+        append(value)
+        append(b"\r\n")
+    append(b"Server: veil\r\nVeil-Ray: ")
+    append(ray)
+    append(b"\r\n")
+    append(framing)
+    if upgrade is not None:
+        append(b"Connection: Upgrade\r\nUpgrade: ")
+        append(upgrade)
+        append(b"\r\n")
+    elif not keep_alive:
+        append(b"Connection: close\r\n")
+    elif http10_client:
+        append(b"Connection: keep-alive\r\n")
+    append(b"\r\n")
+    return b"".join(out)
+
+
+def hide_origin_in_url(value: bytes, origin_authorities: frozenset[bytes], host: bytes) -> bytes:
+    """Rewrite an absolute URL whose authority is the origin's address to the visitor's host."""
+    lower = value[:8].lower()
+    if lower.startswith(b"http://"):
+        scheme_len = 7
+    elif lower.startswith(b"https://"):
+        scheme_len = 8
+    else:
+        return value
+    rest = value[scheme_len:]
+    end = len(rest)
+    for sep in (b"/", b"?", b"#"):
+        i = rest.find(sep)
+        if i != -1 and i < end:
+            end = i
+    authority = rest[:end].lower()
+    if authority in origin_authorities or authority.rsplit(b":", 1)[0] in origin_authorities:
+        return value[:scheme_len] + host + rest[end:]
+    return value

@@ -1,0 +1,76 @@
+"""Header rules shared by every hop (RFC 9110 §7.6.1, RFC 7239, RFC 8586). Pure functions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+Header = tuple[bytes, bytes]
+
+# RFC 9110 §7.6.1 hop-by-hop fields, plus the de-facto ones proxies must not forward.
+HOP_BY_HOP: frozenset[bytes] = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+    }
+)
+
+# Fields never accepted from a visitor: the edge sets them itself (spoofing them would lie to
+# the origin about who connected).
+EDGE_SET_REQUEST_FIELDS: frozenset[bytes] = frozenset(
+    {b"veil-connecting-ip", b"veil-ray", b"x-forwarded-proto", b"x-real-ip"}
+)
+
+# Fields the edge never passes back to a visitor from an origin.
+ORIGIN_PRIVATE_RESPONSE_FIELDS: frozenset[bytes] = frozenset({b"server", b"x-powered-by"})
+
+# Trailer fields that must not appear in a trailer section (RFC 9110 §6.5.1).
+FORBIDDEN_TRAILERS: frozenset[bytes] = frozenset(
+    {b"content-length", b"transfer-encoding", b"host", b"content-encoding", b"content-type",
+     b"content-range", b"trailer", b"authorization", b"set-cookie", b"cache-control"}
+)
+
+
+def connection_tokens(values: Iterable[bytes]) -> frozenset[bytes]:
+    """The lower-cased option names listed in Connection fields (RFC 9110 §7.6.1)."""
+    tokens: set[bytes] = set()
+    for value in values:
+        for part in value.split(b","):
+            token = part.strip().lower()
+            if token:
+                tokens.add(token)
+    return frozenset(tokens)
+
+
+def forwarded_element(*, client_ip: str, proto: str, host: bytes) -> bytes:
+    """One RFC 7239 §4 forwarded-element for this hop. IPv6 nodes are quoted and bracketed."""
+    node = f'"[{client_ip}]"' if ":" in client_ip else client_ip
+    quoted_host = host.replace(b"\\", b"\\\\").replace(b'"', b'\\"')
+    return b"for=" + node.encode() + b";proto=" + proto.encode() + b';host="' + quoted_host + b'"'
+
+
+def count_cdn_loop(values: Iterable[bytes], token: bytes) -> int:
+    """How many times `token` appears as a cdn-id in CDN-Loop fields (RFC 8586 §2)."""
+    count = 0
+    for value in values:
+        for member in value.split(b","):
+            cdn_id = member.split(b";", 1)[0].strip().lower()
+            if cdn_id == token:
+                count += 1
+    return count
+
+
+def wants_json(accept: bytes | None) -> bool:
+    """True when the client prefers JSON to HTML (used for error pages)."""
+    if not accept:
+        return False
+    lowered = accept.lower()
+    json_at = lowered.find(b"json")
+    html_at = lowered.find(b"html")
+    return json_at != -1 and (html_at == -1 or json_at < html_at)

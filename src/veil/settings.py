@@ -1,0 +1,77 @@
+"""Frozen settings, parsed once from the command line and passed down (STYLE: settings.py)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATA_DIR = Path(".veil")
+DEFAULT_EDGE_LISTEN = ("127.0.0.1", 8080)
+DEFAULT_API_LISTEN = ("127.0.0.1", 8081)
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message is one line for the operator."""
+
+
+def parse_hostport(text: str, *, what: str = "address") -> tuple[str, int]:
+    """Parse HOST:PORT or [V6]:PORT into (host, port)."""
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        port_text = rest[1:] if rest.startswith(":") else ""
+        if not sep or not port_text:
+            raise SettingsError(f"{what} {text!r} is not [IPV6]:PORT")
+    else:
+        host, sep, port_text = text.rpartition(":")
+        if not sep or not host:
+            raise SettingsError(f"{what} {text!r} is not HOST:PORT")
+    if not port_text.isdigit() or not 0 <= int(port_text) < 65536:
+        raise SettingsError(f"{what} {text!r} has no valid port")
+    return host, int(port_text)
+
+
+def format_hostport(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeSettings:
+    """The data plane. `control_url`/`control_token` say where snapshots come from."""
+
+    listen: tuple[str, int] = DEFAULT_EDGE_LISTEN
+    workers: int = 1
+    state_dir: Path = DEFAULT_DATA_DIR / "edge"
+    control_url: str = "http://127.0.0.1:8081"
+    control_token: str = ""
+    allow_private_origins: bool = False
+    admin_listen: tuple[str, int] | None = None  # Prometheus /metrics
+    node_id: str = "edge-1"
+    header_timeout: float = 10.0  # whole request head must arrive within this (slowloris)
+    keepalive_timeout: float = 75.0  # idle client connection between requests
+    body_idle_timeout: float = 60.0  # a request body stalled this long is abandoned (408)
+    drain_timeout: float = 30.0  # SIGTERM: finish in-flight requests, at most this long
+    max_header_bytes: int = 32 * 1024  # -> 431
+    max_target_bytes: int = 8 * 1024  # -> 414
+    upstream_idle_timeout: float = 60.0  # pooled origin connections close after this
+    upstream_max_idle_per_origin: int = 64
+    access_log: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ControlSettings:
+    listen: tuple[str, int] = DEFAULT_API_LISTEN
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str | None = None  # None: sqlite file in data_dir
+    allow_private_origins: bool = False
+    edge_addresses: tuple[str, ...] = ()  # the edge's own IPs, refused as origins
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'veil.db').resolve()}"

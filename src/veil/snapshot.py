@@ -1,0 +1,209 @@
+"""The versioned, immutable config snapshot: the only thing control and edge share.
+
+Theory of operation
+-------------------
+Control compiles its tables (zones, proxied DNS records, zone origin settings) into one
+`Snapshot` with a monotonically increasing `version`. The edge never reads the database: it
+receives snapshots (today by long-polling control's API; later over NATS JetStream, behind the
+same `SnapshotSource` seam in `veil.edge.config`), swaps them in atomically by replacing one
+reference, and writes the last one to disk so that it can start serving without control
+(static stability).
+
+The wire form is plain JSON (`snapshot_to_dict` / `snapshot_from_dict`). This module uses the
+standard library only, so both halves can import it (control never imports `veil.edge`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+SNAPSHOT_FORMAT = 1
+DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024
+DEFAULT_CONNECT_TIMEOUT = 15.0  # Cloudflare answers 522 after 15 s without a TCP handshake
+DEFAULT_READ_TIMEOUT = 100.0  # ... and 524 after 100 s without a response
+
+
+class SnapshotError(ValueError):
+    """A snapshot document that does not have the expected shape."""
+
+
+@dataclass(frozen=True, slots=True)
+class OriginSettings:
+    """How the edge reaches a zone's origin (documented in docs/origin-settings.md)."""
+
+    scheme: str = "http"
+    port: int = 80
+    host_header: str | None = None  # Host sent upstream; None keeps the visitor's Host
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneConfig:
+    id: str
+    name: str
+    account_id: str
+    origin: OriginSettings = field(default_factory=OriginSettings)
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A proxied hostname: where its traffic goes. `addresses` are the proxied A/AAAA/CNAME
+    record contents (IP literals or a CNAME target), tried in order."""
+
+    hostname: str
+    zone: ZoneConfig
+    addresses: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    version: int
+    created_at: float
+    zones: tuple[ZoneConfig, ...]
+    routes: Mapping[str, Route]  # exact hostname -> route
+    wildcards: Mapping[str, Route]  # "example.com" for a "*.example.com" record -> route
+
+    def route_for(self, host: str) -> Route | None:
+        """The route for a lower-cased Host without port; exact names win over wildcards."""
+        route = self.routes.get(host)
+        if route is not None:
+            return route
+        dot = host.find(".")
+        while dot != -1:
+            route = self.wildcards.get(host[dot + 1 :])
+            if route is not None:
+                return route
+            dot = host.find(".", dot + 1)
+        return None
+
+
+EMPTY_SNAPSHOT = Snapshot(version=0, created_at=0.0, zones=(), routes={}, wildcards={})
+
+
+def build_snapshot(
+    *, version: int, created_at: float, zones: Mapping[ZoneConfig, Mapping[str, tuple[str, ...]]]
+) -> Snapshot:
+    """Assemble a snapshot from zones and, per zone, hostname -> origin addresses."""
+    routes: dict[str, Route] = {}
+    wildcards: dict[str, Route] = {}
+    for zone, hosts in zones.items():
+        for hostname, addresses in hosts.items():
+            name = hostname.lower().rstrip(".")
+            route = Route(hostname=name, zone=zone, addresses=tuple(addresses))
+            if name.startswith("*."):
+                wildcards[name[2:]] = route
+            else:
+                routes[name] = route
+    return Snapshot(
+        version=version,
+        created_at=created_at,
+        zones=tuple(zones),
+        routes=routes,
+        wildcards=wildcards,
+    )
+
+
+def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
+    hosts_by_zone: dict[str, list[dict[str, Any]]] = {z.id: [] for z in snapshot.zones}
+    for route in [*snapshot.routes.values(), *snapshot.wildcards.values()]:
+        hosts_by_zone[route.zone.id].append(
+            {"name": route.hostname, "addresses": list(route.addresses)}
+        )
+    return {
+        "format": SNAPSHOT_FORMAT,
+        "version": snapshot.version,
+        "created_at": snapshot.created_at,
+        "zones": [
+            {
+                "id": z.id,
+                "name": z.name,
+                "account_id": z.account_id,
+                "max_body_bytes": z.max_body_bytes,
+                "origin": {
+                    "scheme": z.origin.scheme,
+                    "port": z.origin.port,
+                    "host_header": z.origin.host_header,
+                    "connect_timeout": z.origin.connect_timeout,
+                    "read_timeout": z.origin.read_timeout,
+                },
+                "hosts": sorted(hosts_by_zone[z.id], key=lambda h: str(h["name"])),
+            }
+            for z in snapshot.zones
+        ],
+    }
+
+
+def _get(doc: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+    value = doc.get(key)
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise SnapshotError(f"snapshot field {key!r} is missing or not {kind}")
+    return value
+
+
+def _origin_from_dict(doc: Mapping[str, Any]) -> OriginSettings:
+    scheme = _get(doc, "scheme", str)
+    if scheme not in ("http", "https"):
+        raise SnapshotError(f"origin scheme {scheme!r} is not http or https")
+    port = _get(doc, "port", int)
+    if not 0 < port < 65536:
+        raise SnapshotError(f"origin port {port} is out of range")
+    host_header = doc.get("host_header")
+    if host_header is not None and not isinstance(host_header, str):
+        raise SnapshotError("origin host_header must be a string or null")
+    return OriginSettings(
+        scheme=scheme,
+        port=port,
+        host_header=host_header,
+        connect_timeout=float(_get(doc, "connect_timeout", (int, float))),
+        read_timeout=float(_get(doc, "read_timeout", (int, float))),
+    )
+
+
+def snapshot_from_dict(doc: Mapping[str, Any]) -> Snapshot:
+    """Parse and validate the wire form; raises SnapshotError on any deviation."""
+    if not isinstance(doc, Mapping):
+        raise SnapshotError("snapshot must be a JSON object")
+    if doc.get("format") != SNAPSHOT_FORMAT:
+        raise SnapshotError(f"unsupported snapshot format {doc.get('format')!r}")
+    zones: dict[ZoneConfig, dict[str, tuple[str, ...]]] = {}
+    for zdoc in _get(doc, "zones", list):
+        if not isinstance(zdoc, Mapping):
+            raise SnapshotError("zone entry must be an object")
+        zone = ZoneConfig(
+            id=_get(zdoc, "id", str),
+            name=_get(zdoc, "name", str),
+            account_id=_get(zdoc, "account_id", str),
+            origin=_origin_from_dict(_get(zdoc, "origin", Mapping)),
+            max_body_bytes=_get(zdoc, "max_body_bytes", int),
+        )
+        hosts: dict[str, tuple[str, ...]] = {}
+        for hdoc in _get(zdoc, "hosts", list):
+            if not isinstance(hdoc, Mapping):
+                raise SnapshotError("host entry must be an object")
+            addresses = _get(hdoc, "addresses", list)
+            if not addresses or not all(isinstance(a, str) for a in addresses):
+                raise SnapshotError("host addresses must be a non-empty list of strings")
+            hosts[_get(hdoc, "name", str)] = tuple(addresses)
+        zones[zone] = hosts
+    return build_snapshot(
+        version=_get(doc, "version", int),
+        created_at=float(_get(doc, "created_at", (int, float))),
+        zones=zones,
+    )
+
+
+def snapshot_to_json(snapshot: Snapshot) -> bytes:
+    return json.dumps(snapshot_to_dict(snapshot), separators=(",", ":")).encode()
+
+
+def snapshot_from_json(data: bytes) -> Snapshot:
+    try:
+        doc = json.loads(data)
+    except ValueError as exc:
+        raise SnapshotError(f"snapshot is not JSON: {exc}") from exc
+    return snapshot_from_dict(doc)
