@@ -1,0 +1,211 @@
+"""First start and every start: data dir, migrations, default account, tokens, demo zone.
+
+`prepare(settings)` is idempotent. On the first start it creates the operator's `admin`
+token and writes it to `data_dir/admin.token` (mode 0600); the plain value is returned only
+then. On every start it mints a fresh `edge:read` token for the local edge into
+`data_dir/edge.token` and revokes the previous one. With `demo_origin=(host, port)` it keeps
+zone `demo.localhost` (account "Demo") proxied to that origin.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from veil.clock import SYSTEM_CLOCK, Clock
+from veil.control.changes import commit_change
+from veil.control.publish import origin_settings
+from veil.control.records import RecordSpec
+from veil.control.schemas.accounts import AccountCreate
+from veil.control.schemas.settings import OriginValue
+from veil.control.store.db import migrate, open_database
+from veil.control.store.models import Account
+from veil.control.store.repo import accounts, dns_records, tokens, zone_settings, zones
+from veil.control.store.repo.audit import SYSTEM_ACTOR
+from veil.control.store.repo.paging import Page
+from veil.control.tokens import Permission
+from veil.settings import ControlSettings
+
+ADMIN_TOKEN_FILE = "admin.token"  # noqa: S105 (a name, not a secret)
+EDGE_TOKEN_FILE = "edge.token"  # noqa: S105 (a name, not a secret)
+ADMIN_TOKEN_NAME = "operator"  # noqa: S105 (a name, not a secret)
+EDGE_TOKEN_NAME = "local edge"  # noqa: S105 (a name, not a secret)
+DEMO_ZONE = "demo.localhost"
+DEMO_ACCOUNT = "Demo"
+
+
+@dataclass(frozen=True, slots=True)
+class Bootstrap:
+    operator_token: str | None  # the plain admin token, only when created on this start
+    edge_token: str
+
+
+def write_secret(path: Path, value: str) -> None:
+    """Write `value` to `path` readable by the owner only (0600), atomically."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, (value + "\n").encode())
+    finally:
+        os.close(fd)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def _ensure_account(session: Session, name: str, email: str, now: datetime) -> Account:
+    account = accounts.find_account_by_name(session=session, name=name)
+    if account is not None:
+        return account
+    account_in = AccountCreate(name=name, contact_email=email, contact_email_verified=True)
+    account = accounts.create_account(session=session, account_in=account_in, now=now)
+    commit_change(
+        session=session,
+        actor=SYSTEM_ACTOR,
+        action="account.create",
+        resource_type="account",
+        resource_id=account.id,
+        now=now,
+        after={"name": name},
+        edge_visible=False,
+    )
+    return account
+
+
+def _ensure_operator_token(session: Session, data_dir: Path, now: datetime) -> str | None:
+    if tokens.find_tokens_by_name(session=session, name=ADMIN_TOKEN_NAME):
+        return None
+    token, value = tokens.create_token(
+        session=session,
+        name=ADMIN_TOKEN_NAME,
+        permissions=[Permission.ADMIN.value],
+        zone_ids=None,
+        expires_on=None,
+        created_by=None,
+        now=now,
+    )
+    commit_change(
+        session=session,
+        actor=SYSTEM_ACTOR,
+        action="token.create",
+        resource_type="token",
+        resource_id=token.id,
+        now=now,
+        after={"name": ADMIN_TOKEN_NAME, "permissions": [Permission.ADMIN.value]},
+        edge_visible=False,
+    )
+    write_secret(data_dir / ADMIN_TOKEN_FILE, value)
+    return value
+
+
+def _rotate_edge_token(session: Session, data_dir: Path, now: datetime) -> str:
+    for old in tokens.find_tokens_by_name(session=session, name=EDGE_TOKEN_NAME):
+        if old.revoked_on is None:
+            tokens.revoke_token(session=session, token=old, now=now)
+    token, value = tokens.create_token(
+        session=session,
+        name=EDGE_TOKEN_NAME,
+        permissions=[Permission.EDGE_READ.value],
+        zone_ids=None,
+        expires_on=None,
+        created_by=None,
+        now=now,
+    )
+    commit_change(
+        session=session,
+        actor=SYSTEM_ACTOR,
+        action="token.rotate",
+        resource_type="token",
+        resource_id=token.id,
+        now=now,
+        after={"name": EDGE_TOKEN_NAME, "permissions": [Permission.EDGE_READ.value]},
+        edge_visible=False,
+    )
+    write_secret(data_dir / EDGE_TOKEN_FILE, value)
+    return value
+
+
+def _ensure_demo(session: Session, host: str, port: int, now: datetime) -> None:
+    account = _ensure_account(session, DEMO_ACCOUNT, "demo@localhost", now)
+    zone = zones.find_zone_by_name(session=session, name=DEMO_ZONE)
+    changed = False
+    if zone is None:
+        zone = zones.create_zone(session=session, name=DEMO_ZONE, account_id=account.id, now=now)
+        changed = True
+    record_type = _address_type(host)
+    spec = RecordSpec(
+        type=record_type,
+        name=DEMO_ZONE,
+        content=host,
+        ttl=1,
+        proxied=True,
+        priority=None,
+        comment="demo origin",
+    )
+    existing = [
+        r
+        for r in dns_records.list_records(
+            session=session, zone_id=zone.id, page=Page(page=1, per_page=100), name=DEMO_ZONE
+        )[0]
+    ]
+    if not any(r.type == spec.type and r.content == spec.content and r.proxied for r in existing):
+        for record in existing:
+            dns_records.delete_record(session=session, record=record)
+        dns_records.create_record(session=session, zone_id=zone.id, spec=spec, now=now)
+        changed = True
+    stored = zone_settings.get_setting(session=session, zone_id=zone.id, setting_id="origin")
+    current = origin_settings(stored.value if stored is not None else None)
+    if stored is None or current.port != port:
+        base = OriginValue.model_validate(stored.value) if stored is not None else OriginValue()
+        value = base.model_copy(update={"port": port}).model_dump()
+        zone_settings.put_setting(
+            session=session, zone_id=zone.id, setting_id="origin", value=value, now=now
+        )
+        changed = True
+    if changed:
+        commit_change(
+            session=session,
+            actor=SYSTEM_ACTOR,
+            action="demo.ensure",
+            resource_type="zone",
+            resource_id=zone.id,
+            now=now,
+            after={"zone": DEMO_ZONE, "origin": f"{host}:{port}"},
+            edge_visible=True,
+        )
+
+
+def _address_type(host: str) -> str:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return "CNAME"
+    return "A" if address.version == 4 else "AAAA"
+
+
+def prepare(
+    settings: ControlSettings,
+    *,
+    demo_origin: tuple[str, int] | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> Bootstrap:
+    """Make the control plane ready to serve (idempotent; see the module docstring)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url = settings.effective_database_url
+    migrate(url)
+    db = open_database(url)
+    now = datetime.fromtimestamp(clock.now(), UTC)
+    try:
+        with db.write() as session:
+            _ensure_account(session, accounts.DEFAULT_ACCOUNT_NAME, "operator@localhost", now)
+            operator = _ensure_operator_token(session, settings.data_dir, now)
+            edge = _rotate_edge_token(session, settings.data_dir, now)
+            if demo_origin is not None:
+                _ensure_demo(session, demo_origin[0], demo_origin[1], now)
+    finally:
+        db.dispose()
+    return Bootstrap(operator_token=operator, edge_token=edge)

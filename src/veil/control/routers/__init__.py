@@ -1,0 +1,11 @@
+"""The `/client/v4` API, one router per resource."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from veil.control.routers import accounts, audit, dns_records, edge, tokens, zone_settings, zones
+
+api_router = APIRouter()
+for module in (tokens, accounts, zones, dns_records, zone_settings, edge, audit):
+    api_router.include_router(module.router)

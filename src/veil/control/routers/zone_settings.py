@@ -1,0 +1,125 @@
+"""`/zones/{zone_id}/settings`: `origin` (Veil) and `max_upload` (Cloudflare), in
+Cloudflare's `{id, value, editable, modified_on}` shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from veil.control.changes import commit_change
+from veil.control.deps import (
+    SessionDep,
+    StateDep,
+    WriteSessionDep,
+    ZoneEdit,
+    ZoneRead,
+    visible_zone,
+)
+from veil.control.envelope import ok
+from veil.control.schemas.common import Envelope
+from veil.control.schemas.settings import (
+    MaxUploadPublic,
+    MaxUploadUpdate,
+    OriginSettingPublic,
+    OriginSettingUpdate,
+    OriginValue,
+)
+from veil.control.store.repo.zone_settings import get_setting, put_setting
+from veil.control.views import max_upload_public, origin_public
+
+router = APIRouter(prefix="/zones/{zone_id}/settings", tags=["zone_settings"])
+ORIGIN = "origin"
+MAX_UPLOAD = "max_upload"
+
+
+@router.get("", response_model=Envelope[list[OriginSettingPublic | MaxUploadPublic]])
+def list_settings(
+    zone_id: str, caller: ZoneRead, session: SessionDep
+) -> Envelope[list[OriginSettingPublic | MaxUploadPublic]]:
+    zone = visible_zone(session=session, caller=caller, zone_id=zone_id)
+    return ok(
+        [
+            origin_public(get_setting(session=session, zone_id=zone.id, setting_id=ORIGIN)),
+            max_upload_public(get_setting(session=session, zone_id=zone.id, setting_id=MAX_UPLOAD)),
+        ]
+    )
+
+
+@router.get("/origin", response_model=Envelope[OriginSettingPublic])
+def get_origin(
+    zone_id: str, caller: ZoneRead, session: SessionDep
+) -> Envelope[OriginSettingPublic]:
+    zone = visible_zone(session=session, caller=caller, zone_id=zone_id)
+    return ok(origin_public(get_setting(session=session, zone_id=zone.id, setting_id=ORIGIN)))
+
+
+@router.patch("/origin", response_model=Envelope[OriginSettingPublic])
+def update_origin(
+    zone_id: str,
+    setting_in: OriginSettingUpdate,
+    caller: ZoneEdit,
+    session: WriteSessionDep,
+    state: StateDep,
+) -> Envelope[OriginSettingPublic]:
+    zone = visible_zone(session=session, caller=caller, zone_id=zone_id)
+    before = origin_public(get_setting(session=session, zone_id=zone.id, setting_id=ORIGIN))
+    changes = setting_in.value.model_dump(exclude_unset=True)
+    changes = {k: v for k, v in changes.items() if v is not None or k == "host_header"}
+    value: dict[str, Any] = OriginValue.model_validate(
+        {**before.value.model_dump(), **changes}
+    ).model_dump()
+    now = state.now()
+    row = put_setting(session=session, zone_id=zone.id, setting_id=ORIGIN, value=value, now=now)
+    after = origin_public(row)
+    commit_change(
+        session=session,
+        actor=caller.actor,
+        action="zone_setting.update",
+        resource_type="zone_setting",
+        resource_id=f"{zone.id}/{ORIGIN}",
+        now=now,
+        before=before.model_dump(mode="json"),
+        after=after.model_dump(mode="json"),
+        edge_visible=True,
+    )
+    return ok(after)
+
+
+@router.get("/max_upload", response_model=Envelope[MaxUploadPublic])
+def get_max_upload(
+    zone_id: str, caller: ZoneRead, session: SessionDep
+) -> Envelope[MaxUploadPublic]:
+    zone = visible_zone(session=session, caller=caller, zone_id=zone_id)
+    return ok(
+        max_upload_public(get_setting(session=session, zone_id=zone.id, setting_id=MAX_UPLOAD))
+    )
+
+
+@router.patch("/max_upload", response_model=Envelope[MaxUploadPublic])
+def update_max_upload(
+    zone_id: str,
+    setting_in: MaxUploadUpdate,
+    caller: ZoneEdit,
+    session: WriteSessionDep,
+    state: StateDep,
+) -> Envelope[MaxUploadPublic]:
+    zone = visible_zone(session=session, caller=caller, zone_id=zone_id)
+    before = max_upload_public(get_setting(session=session, zone_id=zone.id, setting_id=MAX_UPLOAD))
+    now = state.now()
+    row = put_setting(
+        session=session, zone_id=zone.id, setting_id=MAX_UPLOAD, value=setting_in.value, now=now
+    )
+    after = max_upload_public(row)
+    commit_change(
+        session=session,
+        actor=caller.actor,
+        action="zone_setting.update",
+        resource_type="zone_setting",
+        resource_id=f"{zone.id}/{MAX_UPLOAD}",
+        now=now,
+        before=before.model_dump(mode="json"),
+        after=after.model_dump(mode="json"),
+        edge_visible=True,
+    )
+    return ok(after)

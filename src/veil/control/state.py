@@ -1,0 +1,29 @@
+"""What one running control API holds: settings, clock, database, publisher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from veil.clock import Clock
+from veil.control.publish import SnapshotHub, SnapshotPublisher
+from veil.control.records import OriginPolicy
+from veil.control.store.db import Database
+from veil.settings import ControlSettings
+
+
+@dataclass(frozen=True, slots=True)
+class ControlState:
+    settings: ControlSettings
+    clock: Clock
+    db: Database
+    hub: SnapshotHub
+    publisher: SnapshotPublisher
+    policy: OriginPolicy
+
+    def now(self) -> datetime:
+        return self.clock_datetime(self.clock.now())
+
+    @staticmethod
+    def clock_datetime(seconds: float) -> datetime:
+        return datetime.fromtimestamp(seconds, UTC)

@@ -1,0 +1,1 @@
+"""Repositories: keyword-only functions over a `Session` (the caller commits)."""

@@ -1,0 +1,115 @@
+"""Rows to `XPublic` results (Cloudflare's object shapes)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from veil.control.names import PROXIABLE_TYPES
+from veil.control.publish import max_upload_mb
+from veil.control.schemas.accounts import AccountPublic, AccountRef
+from veil.control.schemas.audit import AuditActor, AuditPublic, AuditResource
+from veil.control.schemas.dns_records import DnsRecordPublic
+from veil.control.schemas.settings import MaxUploadPublic, OriginSettingPublic, OriginValue
+from veil.control.schemas.tokens import TokenPublic, TokenStatus
+from veil.control.schemas.zones import ZonePublic
+from veil.control.store.models import (
+    Account,
+    ApiToken,
+    AuditEntry,
+    DnsRecord,
+    Zone,
+    ZoneSetting,
+)
+
+
+def account_public(account: Account) -> AccountPublic:
+    return AccountPublic(
+        id=account.id,
+        name=account.name,
+        contact_email=account.contact_email,
+        contact_email_verified=account.contact_email_verified,
+        created_on=account.created_on,
+    )
+
+
+def zone_public(zone: Zone, account: Account) -> ZonePublic:
+    return ZonePublic(
+        id=zone.id,
+        name=zone.name,
+        status="active",
+        paused=zone.paused,
+        created_on=zone.created_on,
+        modified_on=zone.modified_on,
+        activated_on=zone.created_on,
+        account=AccountRef(id=account.id, name=account.name),
+    )
+
+
+def record_public(record: DnsRecord, zone_name: str) -> DnsRecordPublic:
+    return DnsRecordPublic(
+        id=record.id,
+        zone_id=record.zone_id,
+        zone_name=zone_name,
+        name=record.name,
+        type=record.type,
+        content=record.content,
+        proxiable=record.type in PROXIABLE_TYPES,
+        proxied=record.proxied,
+        ttl=record.ttl,
+        priority=record.priority,
+        comment=record.comment,
+        created_on=record.created_on,
+        modified_on=record.modified_on,
+    )
+
+
+def token_status(token: ApiToken, now: datetime) -> TokenStatus:
+    if token.revoked_on is not None:
+        return "revoked"
+    if token.expires_on is not None and token.expires_on <= now:
+        return "expired"
+    return "active"
+
+
+def token_public(token: ApiToken, now: datetime) -> TokenPublic:
+    return TokenPublic(
+        id=token.id,
+        name=token.name,
+        status=token_status(token, now),
+        permissions=list(token.permissions),
+        zones=None if token.zone_ids is None else list(token.zone_ids),
+        hint=f"{token.prefix}…{token.last4}",
+        issued_on=token.created_on,
+        modified_on=token.revoked_on or token.created_on,
+        last_used_on=token.last_used_on,
+        expires_on=token.expires_on,
+        revoked_on=token.revoked_on,
+    )
+
+
+def origin_public(row: ZoneSetting | None) -> OriginSettingPublic:
+    value: Any = row.value if row is not None else None
+    return OriginSettingPublic(
+        value=OriginValue.model_validate(value) if value is not None else OriginValue(),
+        modified_on=row.modified_on if row is not None else None,
+    )
+
+
+def max_upload_public(row: ZoneSetting | None) -> MaxUploadPublic:
+    return MaxUploadPublic(
+        value=max_upload_mb(row.value if row is not None else None),
+        modified_on=row.modified_on if row is not None else None,
+    )
+
+
+def audit_public(entry: AuditEntry) -> AuditPublic:
+    return AuditPublic(
+        id=entry.id,
+        at=entry.at,
+        actor=AuditActor(id=entry.actor_id, name=entry.actor_name),
+        action=entry.action,
+        resource=AuditResource(type=entry.resource_type, id=entry.resource_id),
+        before=entry.before,
+        after=entry.after,
+    )
