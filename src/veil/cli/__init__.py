@@ -17,25 +17,7 @@ from veil import __version__
 err_console = Console(stderr=True, highlight=False)
 
 
-class VeilGroup(click.Group):
-    """A click group whose usage errors are one clear line."""
-
-    def main(self, *args: object, **kwargs: object) -> object:
-        try:
-            return super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
-        except click.exceptions.Abort:
-            err_console.print("veil: aborted")
-            sys.exit(130)
-        except click.exceptions.NoArgsIsHelpError as exc:
-            click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
-            sys.exit(0)
-        except click.ClickException as exc:
-            where = f"veil {exc.ctx.info_name}: " if getattr(exc, "ctx", None) else "veil: "  # type: ignore[attr-defined]
-            err_console.print(f"[red]error:[/red] {where}{exc.format_message()}")
-            sys.exit(exc.exit_code if exc.exit_code else 2)
-
-
-@click.group(cls=VeilGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="veil")
 def cli() -> None:
     """Veil — a self-hostable CDN: edge proxy, control API, protection, abuse desk."""
@@ -47,12 +29,24 @@ def fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
-def main() -> None:
+def main(args: list[str] | None = None) -> None:
+    """Entry point: run the command; usage errors are one clear line, exit code 2."""
     import importlib
 
     for module in ("veil.cli.serve", "veil.cli.api_commands"):  # each registers its commands
         importlib.import_module(module)
-
-    result = cli.main(prog_name="veil")
+    try:
+        result = cli.main(args=args, prog_name="veil", standalone_mode=False)
+    except click.exceptions.Abort:
+        err_console.print("veil: aborted")
+        sys.exit(130)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+        sys.exit(0)
+    except click.ClickException as exc:
+        ctx = getattr(exc, "ctx", None)
+        where = f"veil {ctx.command_path.removeprefix('veil ')}: " if ctx else "veil: "
+        err_console.print(f"[red]error:[/red] {where}{exc.format_message()}")
+        sys.exit(exc.exit_code or 2)
     if isinstance(result, int) and result:
         sys.exit(result)

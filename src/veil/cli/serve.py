@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -24,21 +25,16 @@ from veil.settings import (
 console = Console(highlight=False)
 
 
-def _hostport(what: str) -> click.ParamType:
-    class HostPort(click.ParamType):
-        name = "HOST:PORT"
+def _hostport(what: str) -> Callable[[click.Context, click.Parameter, str], tuple[str, int]]:
+    """A click callback turning HOST:PORT into (host, port), or a usage error."""
 
-        def convert(
-            self, value: object, param: click.Parameter | None, ctx: click.Context | None
-        ) -> tuple[str, int]:
-            if isinstance(value, tuple):
-                return value  # type: ignore[return-value]
-            try:
-                return parse_hostport(str(value), what=what)
-            except SettingsError as exc:
-                self.fail(str(exc), param, ctx)
+    def convert(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, int]:
+        try:
+            return parse_hostport(value, what=what)
+        except SettingsError as exc:
+            raise click.BadParameter(str(exc), ctx, param) from exc
 
-    return HostPort()
+    return convert
 
 
 def _reserve_port(host: str, port: int) -> tuple[socket.socket, int]:
@@ -80,21 +76,49 @@ def _edge_children(
 
 
 @cli.command()
-@click.option("--data-dir", type=click.Path(path_type=Path), default=DEFAULT_DATA_DIR,
-              show_default=True, help="Where the database, tokens and edge state live.")
-@click.option("--edge-listen", type=_hostport("edge address"), default=format_hostport(*DEFAULT_EDGE_LISTEN),
-              show_default=True)
-@click.option("--api-listen", type=_hostport("API address"), default=format_hostport(*DEFAULT_API_LISTEN),
-              show_default=True)
-@click.option("--admin-listen", default="127.0.0.1:9180", show_default=True,
-              help="Prometheus /metrics for the edge, or 'off'.")
-@click.option("--workers", type=click.IntRange(1, 256), default=None,
-              help="Edge worker processes [default: one per core].")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_DATA_DIR,
+    show_default=True,
+    help="Where the database, tokens and edge state live.",
+)
+@click.option(
+    "--edge-listen",
+    callback=_hostport("edge address"),
+    default=format_hostport(*DEFAULT_EDGE_LISTEN),
+    show_default=True,
+)
+@click.option(
+    "--api-listen",
+    callback=_hostport("API address"),
+    default=format_hostport(*DEFAULT_API_LISTEN),
+    show_default=True,
+)
+@click.option(
+    "--admin-listen",
+    default="127.0.0.1:9180",
+    show_default=True,
+    help="Prometheus /metrics for the edge, or 'off'.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Edge worker processes [default: one per core].",
+)
 @click.option("--demo", is_flag=True, help="Also run a demo origin behind the zone demo.localhost.")
-@click.option("--allow-private-origins", is_flag=True,
-              help="Allow origins in loopback/private ranges (for local set-ups).")
-@click.option("--database", "database_url", default=None,
-              help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db [default: SQLite in DATA_DIR].")
+@click.option(
+    "--allow-private-origins",
+    is_flag=True,
+    help="Allow origins in loopback/private ranges (for local set-ups).",
+)
+@click.option(
+    "--database",
+    "database_url",
+    default=None,
+    help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db [default: SQLite in DATA_DIR].",
+)
 def up(
     data_dir: Path,
     edge_listen: tuple[str, int],
@@ -151,19 +175,26 @@ def up(
     if admin is not None:
         _start_admin(admin, edge_settings.state_dir)
     edge_url = f"http://{format_hostport(edge_host, edge_port)}"
-    console.print(f"[bold]veil up[/]  edge {edge_url}  ·  API {api_url}/client/v4  ·  "
-                  f"{edge_settings.workers} edge worker(s)  ·  data {data_dir}")
+    console.print(
+        f"[bold]veil up[/]  edge {edge_url}  ·  API {api_url}/client/v4  ·  "
+        f"{edge_settings.workers} edge worker(s)  ·  data {data_dir}"
+    )
     if boot.operator_token:
-        console.print("Operator token (shown once; also saved to "
-                      f"{data_dir / 'admin.token'}, mode 0600):")
+        console.print(
+            f"Operator token (shown once; also saved to {data_dir / 'admin.token'}, mode 0600):"
+        )
         console.print(f"  [bold]{boot.operator_token}[/]")
     if demo:
         console.print("\nTry it:")
         console.print(f"  curl -i http://demo.localhost:{edge_port}/")
         console.print(f"  veil zone list --data-dir {data_dir}")
-        console.print(f"  veil zone add shop.test --origin http://127.0.0.1:9000 --data-dir {data_dir}")
-        console.print(f"  curl -H 'Authorization: Bearer $(cat {data_dir}/admin.token)' "
-                      f"{api_url}/client/v4/zones")
+        console.print(
+            f"  veil zone add shop.test --origin http://127.0.0.1:9000 --data-dir {data_dir}"
+        )
+        console.print(
+            f"  curl -H 'Authorization: Bearer $(cat {data_dir}/admin.token)' "
+            f"{api_url}/client/v4/zones"
+        )
     if admin is not None:
         console.print(f"Metrics: http://{format_hostport(*admin)}/metrics")
     console.print("Ctrl-C stops everything (edge workers drain first).", style="dim")
@@ -195,13 +226,22 @@ def _start_admin(listen: tuple[str, int], state_dir: Path) -> None:
 
 
 @cli.command()
-@click.option("--data-dir", type=click.Path(path_type=Path), default=DEFAULT_DATA_DIR,
-              show_default=True)
-@click.option("--api-listen", type=_hostport("API address"), default=format_hostport(*DEFAULT_API_LISTEN),
-              show_default=True)
+@click.option(
+    "--data-dir", type=click.Path(path_type=Path), default=DEFAULT_DATA_DIR, show_default=True
+)
+@click.option(
+    "--api-listen",
+    callback=_hostport("API address"),
+    default=format_hostport(*DEFAULT_API_LISTEN),
+    show_default=True,
+)
 @click.option("--allow-private-origins", is_flag=True)
-@click.option("--edge-address", "edge_addresses", multiple=True,
-              help="An address of the edge fleet, refused as an origin (repeatable).")
+@click.option(
+    "--edge-address",
+    "edge_addresses",
+    multiple=True,
+    help="An address of the edge fleet, refused as an origin (repeatable).",
+)
 @click.option("--database", "database_url", default=None)
 def control(
     data_dir: Path,
@@ -236,18 +276,38 @@ def control(
 
 
 @cli.command()
-@click.option("--control", "control_url", default=None,
-              help="Control API base URL, e.g. http://127.0.0.1:8081.")
-@click.option("--token", default=None, envvar="VEIL_EDGE_TOKEN",
-              help="An API token with edge:read (or $VEIL_EDGE_TOKEN).")
-@click.option("--snapshot", "snapshot_file", type=click.Path(path_type=Path, exists=True,
-              dir_okay=False), default=None,
-              help="Serve from a snapshot JSON file instead of a control plane.")
-@click.option("--listen", type=_hostport("edge address"), default=format_hostport(*DEFAULT_EDGE_LISTEN),
-              show_default=True)
+@click.option(
+    "--control",
+    "control_url",
+    default=None,
+    help="Control API base URL, e.g. http://127.0.0.1:8081.",
+)
+@click.option(
+    "--token",
+    default=None,
+    envvar="VEIL_EDGE_TOKEN",
+    help="An API token with edge:read (or $VEIL_EDGE_TOKEN).",
+)
+@click.option(
+    "--snapshot",
+    "snapshot_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="Serve from a snapshot JSON file instead of a control plane.",
+)
+@click.option(
+    "--listen",
+    callback=_hostport("edge address"),
+    default=format_hostport(*DEFAULT_EDGE_LISTEN),
+    show_default=True,
+)
 @click.option("--workers", type=click.IntRange(1, 256), default=None)
-@click.option("--state-dir", type=click.Path(path_type=Path), default=DEFAULT_DATA_DIR / "edge",
-              show_default=True)
+@click.option(
+    "--state-dir",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_DATA_DIR / "edge",
+    show_default=True,
+)
 @click.option("--admin-listen", default="off", show_default=True)
 @click.option("--allow-private-origins", is_flag=True)
 @click.option("--node-id", default=None, help="This edge's name in `veil status`.")
@@ -288,8 +348,9 @@ def edge(
     _edge_children(sup, settings, snapshot_file, settings.workers)
     if admin is not None:
         _start_admin(admin, state_dir)
-    console.print(f"veil edge on http://{format_hostport(listen[0], port)} "
-                  f"with {settings.workers} worker(s)")
+    console.print(
+        f"veil edge on http://{format_hostport(listen[0], port)} with {settings.workers} worker(s)"
+    )
     try:
         sup.run()
     finally:

@@ -42,7 +42,9 @@ class WorkerFilesCollector(Collector):
             requests.add_metric([status], count)
         yield requests
         rejected = CounterMetricFamily(
-            "veil_edge_rejected_requests", "Requests refused by framing or limits", labels=["status"]
+            "veil_edge_rejected_requests",
+            "Requests refused by framing or limits",
+            labels=["status"],
         )
         merged: dict[str, int] = {}
         for doc in docs:

@@ -19,7 +19,13 @@ from typing import Protocol
 import httpx
 
 from veil.edge.context import EdgeContext
-from veil.snapshot import Snapshot, SnapshotError, snapshot_from_dict, snapshot_from_json, snapshot_to_json
+from veil.snapshot import (
+    Snapshot,
+    SnapshotError,
+    snapshot_from_dict,
+    snapshot_from_json,
+    snapshot_to_json,
+)
 
 log = logging.getLogger("veil.edge.config")
 SNAPSHOT_PATH = "/client/v4/veil/edge/snapshot"
@@ -51,7 +57,11 @@ class ControlPoll:
         )
 
     async def next(self, after: int) -> Snapshot | None:
-        params: dict[str, str | int | float] = {"after": after, "wait": self._wait, "node": self._node}
+        params: dict[str, str | int | float] = {
+            "after": after,
+            "wait": self._wait,
+            "node": self._node,
+        }
         try:
             response = await self._client.get(self._url, params=params)
         except httpx.HTTPError as exc:

@@ -43,6 +43,7 @@ class EdgeContext:
         self.access_log = access_log
         self.connections: set[ClientConnection] = set()
         self.draining = False
+        self.drained = asyncio.Event()  # set when draining and the last connection closed
         self._ray_prefix = secrets.token_hex(4)
         self._ray_counter = int.from_bytes(os.urandom(3), "big")
 

@@ -60,6 +60,13 @@ def status_line(status: int) -> bytes:
     return STATUS_LINES.get(status) or f"HTTP/1.1 {status} Unknown\r\n".encode()
 
 
+_STYLE = (
+    "body{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em;"
+    "color:#222}h1{font-size:1.6em}code{background:#f3f3f3;padding:.1em .3em}"
+    "footer{color:#666;font-size:.9em;margin-top:3em}"
+)
+
+
 def _http_date(now: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now))
 
@@ -80,8 +87,7 @@ def render_error(
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{status} {esc(title)} | veil</title>
 <meta name="viewport" content="width=device-width,initial-scale=1">
-<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em;color:#222}}
-h1{{font-size:1.6em}}code{{background:#f3f3f3;padding:.1em .3em}}footer{{color:#666;font-size:.9em;margin-top:3em}}</style>
+<style>{_STYLE}</style>
 </head><body><main><h1>Error {status}: {esc(title)}</h1><p>{esc(detail)}</p></main>
 <footer>Ray ID <code>{esc(ray)}</code> &middot; {_http_date(now)} &middot; veil</footer>
 </body></html>

@@ -218,7 +218,7 @@ class Exchange:
                     if conn is None:
                         ctx.metrics.upstream_connects += 1
                         conn = await ctx.pool.connect(
-                            key, timeout=origin.connect_timeout, factory=UpstreamConnection
+                            key, connect_timeout=origin.connect_timeout, factory=UpstreamConnection
                         )
                 except TimeoutError:
                     failure = errors.CONNECT_TIMEOUT
@@ -372,7 +372,9 @@ class Exchange:
         conn = self.upstream
         assert conn is not None and conn.parser is not None
         status = conn.parser.get_status_code()
-        if 100 <= status < 200 and status != 101:
+        if status == 101:
+            return  # the parser raises HttpParserUpgrade next: _on_upstream_upgrade takes over
+        if 100 <= status < 200:
             self.resp_headers = []  # interim response (100, 103): not forwarded
             return
         self.resp_status = status
@@ -426,6 +428,12 @@ class Exchange:
                 return value
         return None
 
+    def _head_announced_body(self) -> bool:
+        """After HEAD we cannot tell whether a careless origin sends the body anyway, so a
+        connection whose response announced one is not reused (RFC 9110 §9.3.2)."""
+        length = self._response_length()
+        return self._response_chunked() or (length is not None and length.strip() != b"0")
+
     def _response_chunked(self) -> bool:
         return any(n.lower() == b"transfer-encoding" for n, _ in self.resp_headers)
 
@@ -435,9 +443,7 @@ class Exchange:
         keep = keep and not client.ctx.draining
         self.keep_alive = keep
         reason = self.resp_reason
-        line = (
-            b"HTTP/1.1 %d %b\r\n" % (status, reason) if reason else status_line(status)
-        )
+        line = b"HTTP/1.1 %d %b\r\n" % (status, reason) if reason else status_line(status)
         self.out.append(
             client_response_head(
                 status_line=line,
@@ -482,6 +488,7 @@ class Exchange:
         if conn is not None:
             reusable = (
                 not self.resp_extra
+                and not (self.method == b"HEAD" and self._head_announced_body())
                 and not self.resp_close_delimited
                 and self.request_complete
                 and conn.parser is not None

@@ -21,7 +21,7 @@ class Phase(enum.Enum):
     LOOKUP = "lookup"  # cache lookup (cache issue)
     HIT = "hit"
     MISS = "miss"
-    PASS = "pass"  # no cache: straight to the origin
+    PASS = "pass"  # noqa: S105  (not a password: no cache, straight to the origin)
     FETCH = "fetch"  # talking to the origin
     DELIVER = "deliver"  # origin response streaming to the client
     SYNTH = "synth"  # the edge answers itself (errors, refusals)

@@ -88,6 +88,6 @@ class OriginResolver:
             return True
         if self._own_any:
             return parsed.is_loopback or parsed.is_unspecified or parsed.is_private
-        return parsed == self._own_ip or parsed.is_loopback and bool(
-            self._own_ip and self._own_ip.is_loopback
+        return parsed == self._own_ip or (
+            parsed.is_loopback and bool(self._own_ip and self._own_ip.is_loopback)
         )

@@ -60,8 +60,8 @@ class ClientConnection(asyncio.Protocol):
         "deadline_kind",
         "gone",
         "head_bytes",
-        "headers",
         "header_bytes",
+        "headers",
         "in_head",
         "parser",
         "parsing",
@@ -155,6 +155,8 @@ class ClientConnection(asyncio.Protocol):
         ctx = self.ctx
         ctx.connections.discard(self)
         ctx.metrics.connections_open -= 1
+        if ctx.draining and not ctx.connections:
+            ctx.drained.set()
         if self.active is not None:
             self.active.abandon()
             self.active = None

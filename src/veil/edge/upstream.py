@@ -132,13 +132,17 @@ class OriginPool:
         return None
 
     async def connect(
-        self, key: PoolKey, *, timeout: float, factory: Callable[[PoolKey], UpstreamConnection]
+        self,
+        key: PoolKey,
+        *,
+        connect_timeout: float,
+        factory: Callable[[PoolKey], UpstreamConnection],
     ) -> UpstreamConnection:
         """Open a new connection to exactly (ip, port) of `key`.
 
         Raises TimeoutError (522), ConnectionRefusedError (521) or OSError (523).
         """
-        deadline = self._loop.time() + timeout
+        deadline = self._loop.time() + connect_timeout
         while self._open[key] >= self.max_open_per_key:
             waiter: asyncio.Future[None] = self._loop.create_future()
             self._waiters.setdefault(key, collections.deque()).append(waiter)

@@ -78,15 +78,15 @@ async def serve(
             ctx.metrics.dump(metrics_path)
 
 
-async def drain(ctx: EdgeContext, server: asyncio.Server, timeout: float) -> None:
+async def drain(ctx: EdgeContext, server: asyncio.Server, grace: float) -> None:
     """Stop accepting; idle connections close now, busy ones after their current response."""
     server.close()
     ctx.draining = True
     for conn in list(ctx.connections):
         conn.drain()
-    deadline = ctx.loop.time() + timeout
-    while ctx.connections and ctx.loop.time() < deadline:
-        await asyncio.sleep(0.05)
+    if ctx.connections:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ctx.drained.wait(), grace)
     for conn in list(ctx.connections):
         conn.abort()
 

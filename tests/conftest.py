@@ -1,0 +1,35 @@
+"""Shared fixtures: a real origin process and a real `veil edge` process on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.procs import Edge, snapshot_doc, start_edge, start_origin
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session")
+def origin_port() -> Iterator[int]:
+    proc, port = start_origin()
+    yield port
+    proc.terminate()
+    proc.wait(5)
+
+
+@pytest.fixture(scope="session")
+def edge(origin_port: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
+    """One edge (1 worker) for the read-only proxy tests; routes site.test -> the origin."""
+    doc = snapshot_doc(
+        origin_port,
+        hosts={"site.test": ["127.0.0.1"], "*.wild.test": ["127.0.0.1"]},
+        read_timeout=2.0,
+        max_body_bytes=1024 * 1024,
+    )
+    e = start_edge(tmp_path_factory.mktemp("edge"), doc)
+    yield e
+    e.stop()
+
