@@ -1,0 +1,398 @@
+"""Veil's edge vs nginx proxy_pass, side by side on one nginx origin. Run by `make bench`.
+
+Theory of operation
+-------------------
+One origin (nginx, static files of 1 KiB and 1 MiB) serves every proxy in turn. The proxy
+under test gets CPU 0 to itself; wrk and the origin share CPU 1 (CPU 2 for the origin if the
+machine has one), so both proxies face the same load generator and the same origin, and
+neither has to share its core with them. Each proxy is started, checked with one real request,
+warmed up with a short wrk run that is discarded, measured with wrk --latency for each
+scenario, then stopped; the next proxy starts only once the previous one is gone.
+
+Proxies: nginx (one worker, upstream keep-alive 64), Veil's edge with one worker and no access
+log, and the same edge with its access log on (the default). Results go to bench/out/ as JSON
+and Markdown; the table is printed with each Veil figure as a ratio of nginx's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from load import HOST, CpuWindow, Scenario, cpu_jiffies, run_wrk, wrk_argv
+from procs import PidBook, Server, free_port, pinned, wait_until_serving
+from report import markdown
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+OUT = BENCH / "out"
+
+SCENARIOS = (
+    Scenario("1 KiB, 50 conns", "/1k.bin", 1024, 50),
+    Scenario("1 MiB, 50 conns", "/1m.bin", 1024 * 1024, 50),
+    Scenario("1 KiB, 500 conns", "/1k.bin", 1024, 500),
+)
+PLACEHOLDER = re.compile(r"@[A-Z_]+@")
+PROXIES = ("nginx", "veil", "veil+log")
+
+
+@dataclass
+class Bench:
+    """What every step of a run needs: options, CPU plan, pid book and the origin."""
+
+    args: argparse.Namespace
+    cpus: dict[str, int | None]
+    book: PidBook
+    origin_port: int = 0
+    origin: Server | None = None
+
+    def ours(self, proxy: Server) -> set[int]:
+        """Process groups that belong to the bench (the rest of the machine is "other")."""
+        groups = {proxy.pgid, os.getpgid(0)}
+        if self.origin is not None:
+            groups.add(self.origin.pgid)
+        return groups
+
+
+def main() -> int:
+    args = parse_args()
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    signal.signal(signal.SIGHUP, _exit_on_signal)
+    book = PidBook(OUT / "pids", marker=str(OUT))
+    stale = book.reap()
+    if args.reap:
+        return 0
+    if stale:
+        print(f"reaped {len(stale)} process group(s) left by an earlier run: {stale}")
+    bench = Bench(args, assign_cpus(), book)
+    pin_self(bench.cpus["load"])
+    prepare_dirs()
+    bench.origin_port = free_port()
+    bench.origin = nginx_server("origin", bench.origin_port, bench.cpus["origin"], book)
+    meta = describe(args, bench.cpus, bench.origin.argv)
+    results = []
+    try:
+        bench.origin.start()
+        wait_until_serving(bench.origin, bench.origin_port, "/1k.bin", HOST, 1024)
+        for name in args.proxies:
+            results += bench_proxy(bench, name)
+    finally:
+        bench.origin.stop()
+        book.reap()
+    meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    write_results(meta, results)
+    return 0
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--duration", type=float, default=10.0, help="seconds per measured run")
+    p.add_argument("--warmup", type=float, default=2.0, help="seconds per discarded warm-up run")
+    p.add_argument("--proxies", nargs="+", choices=PROXIES, default=list(PROXIES))
+    p.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=30.0,
+        help="before each measured run, wait up to this long for other work on the machine to stop",
+    )
+    p.add_argument("--reap", action="store_true", help="only stop processes of an earlier run")
+    args = p.parse_args()
+    if not 0 < args.duration <= 60 or not 0 <= args.warmup <= 30:
+        p.error("--duration must be in (0, 60] and --warmup in [0, 30] seconds")
+    return args
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def assign_cpus() -> dict[str, int | None]:
+    """Proxy on CPU 0 alone; wrk on CPU 1; the origin on CPU 2 if there is one, else 1."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        print("warning: fewer than 2 CPUs; nothing is pinned, figures are not comparable")
+        return {"proxy": None, "load": None, "origin": None}
+    return {"proxy": cpus[0], "load": cpus[1], "origin": cpus[2] if len(cpus) > 2 else cpus[1]}
+
+
+def pin_self(cpu: int | None) -> None:
+    """Keep the harness (and anything it starts unpinned) off the proxy's CPU."""
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+
+
+def prepare_dirs() -> None:
+    """Fresh bench/out/ trees for each server, and the origin's files."""
+    for name in ("origin", "nginx", "veil", "veil+log", "raw"):
+        d = OUT / name
+        subprocess.run(["rm", "-rf", str(d)], check=True)
+        (d / "tmp").mkdir(parents=True)
+    www = OUT / "www"
+    www.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(1)
+    for file, size in (("1k.bin", 1024), ("1m.bin", 1024 * 1024)):
+        target = www / file
+        if not target.exists() or target.stat().st_size != size:
+            target.write_bytes(rng.randbytes(size))
+
+
+def render(template: str, target: Path, **values: object) -> None:
+    """Fill `@NAME@` placeholders (nginx itself uses `$`, so no string.Template)."""
+    text = (BENCH / template).read_text()
+    for key, value in values.items():
+        text = text.replace(f"@{key.upper()}@", str(value))
+    left = [line for line in text.splitlines() if PLACEHOLDER.search(line.partition("#")[0])]
+    if left:
+        raise ValueError(f"unfilled placeholder in {template}: {left[0].strip()}")
+    target.write_text(text)
+
+
+def nginx_server(
+    name: str, port: int, cpu: int | None, book: PidBook, origin_port: int | None = None
+) -> Server:
+    d = OUT / name
+    conf = d / "nginx.conf"
+    user = "user root;" if os.geteuid() == 0 else ""  # workers write proxy temp files in out/
+    if origin_port is None:
+        render("nginx-origin.conf.in", conf, user=user, dir=d, port=port, www=OUT / "www")
+    else:
+        render("nginx-proxy.conf.in", conf, user=user, dir=d, port=port, origin_port=origin_port)
+    argv = ["nginx", "-p", str(d), "-c", str(conf), "-e", str(d / "error.log"),
+            "-g", "daemon off;"]  # fmt: skip
+    return Server(name, pinned(cpu, argv), d / "stdout.log", book)
+
+
+def veil_server(name: str, origin_port: int, cpu: int | None, book: PidBook) -> Server:
+    d = OUT / name
+    snapshot = d / "snapshot.json"
+    snapshot.write_text(json.dumps(snapshot_doc(origin_port), indent=1))
+    veil = os.environ.get("VEIL_BENCH_CMD", str(ROOT / ".venv" / "bin" / "veil"))
+    argv = [*shlex.split(veil), "edge", "--snapshot", str(snapshot),
+            "--listen", "127.0.0.1:0", "--workers", "1", "--state-dir", str(d / "state"),
+            "--allow-private-origins"]  # fmt: skip
+    if name == "veil":
+        argv.append("--no-access-log")
+    return Server(name, pinned(cpu, argv), d / "stdout.log", book)
+
+
+def snapshot_doc(origin_port: int) -> dict[str, object]:
+    """One zone, bench.localhost, proxied to the origin on 127.0.0.1."""
+    zone = {
+        "id": "z1",
+        "name": HOST,
+        "account_id": "a1",
+        "max_body_bytes": 100 * 1024 * 1024,
+        "origin": {
+            "scheme": "http",
+            "port": origin_port,
+            "host_header": None,
+            "connect_timeout": 5,
+            "read_timeout": 30,
+        },
+        "hosts": [{"name": HOST, "addresses": ["127.0.0.1"]}],
+    }
+    return {"format": 1, "version": 1, "created_at": 0, "zones": [zone]}
+
+
+def edge_port(state_dir: Path, server: Server, timeout: float = 20.0) -> int:
+    """The port the edge wrote to STATE_DIR/edge.addr (bounded wait)."""
+    deadline = time.monotonic() + timeout
+    addr = state_dir / "edge.addr"
+    while time.monotonic() < deadline:
+        if addr.exists() and addr.read_text().strip():
+            return int(addr.read_text().strip().rpartition(":")[2])
+        if not server.alive():
+            break
+        time.sleep(0.1)
+    raise RuntimeError(f"{server.name}: no {addr} after {timeout:g} s:\n{server.tail()}")
+
+
+def start_proxy(bench: Bench, name: str) -> tuple[Server, int]:
+    cpu = bench.cpus["proxy"]
+    if name == "nginx":
+        port = free_port()
+        server = nginx_server(name, port, cpu, bench.book, origin_port=bench.origin_port)
+        server.start()
+    else:
+        server = veil_server(name, bench.origin_port, cpu, bench.book)
+        server.start()
+        port = edge_port(OUT / name / "state", server)
+    wait_until_serving(server, port, "/1k.bin", HOST, 1024)
+    wait_until_serving(server, port, "/1m.bin", HOST, 1024 * 1024)
+    return server, port
+
+
+def bench_proxy(bench: Bench, name: str) -> list[dict[str, object]]:
+    print(f"\n== {name}", flush=True)
+    server, port = start_proxy(bench, name)
+    results = []
+    try:
+        for scenario in SCENARIOS:
+            wait_for_quiet(bench.args.quiet_wait)
+            results.append(measure(bench, server, port, scenario))
+    finally:
+        server.stop()
+    return results
+
+
+def wait_for_quiet(limit: float, threshold: float = 0.1) -> None:
+    """Wait (at most `limit` s) until the whole machine is under `threshold` cores busy."""
+    deadline = time.monotonic() + limit
+    busy = 0.0
+    while time.monotonic() < deadline:
+        before = cpu_jiffies()
+        time.sleep(1)
+        after = cpu_jiffies()
+        busy = sum((after[c][0] - before[c][0]) / max(after[c][1] - before[c][1], 1) for c in after)
+        if busy < threshold:
+            return
+    if limit > 0:
+        print(f"  warning: machine still busy ({busy:.2f} cores) after {limit:g} s; measuring")
+
+
+def measure(bench: Bench, server: Server, port: int, scenario: Scenario) -> dict[str, object]:
+    """One discarded warm-up run, then one measured run, with CPU accounting around it."""
+    args, cpu = bench.args, bench.cpus["load"]
+    if args.warmup > 0:
+        run_wrk(wrk_argv(port, scenario, args.warmup, cpu), args.warmup)
+    argv = wrk_argv(port, scenario, args.duration, cpu)
+    window = CpuWindow(server.pgid, bench.ours(server))
+    window.start()
+    wrk, raw = run_wrk(argv, args.duration)
+    cpu_use = window.stop()
+    slug = scenario.label.replace(" ", "").replace(",", "-")
+    (OUT / "raw" / f"{server.name}-{slug}.txt").write_text(raw)
+    if not server.alive():
+        raise RuntimeError(f"{server.name} died during {scenario.label}:\n{server.tail()}")
+    result = summarise(server.name, scenario, wrk, cpu_use, argv)
+    print(progress_line(result), flush=True)
+    return result
+
+
+def summarise(
+    name: str,
+    scenario: Scenario,
+    wrk: dict[str, object],
+    cpu_use: dict[str, float],
+    argv: list[str],
+) -> dict[str, object]:
+    lat = wrk["latency_us"]
+    assert isinstance(lat, dict)
+    seconds = int(str(wrk["duration_us"])) / 1e6
+    return {
+        "proxy": name,
+        "scenario": scenario.label,
+        "path": scenario.path,
+        "conns": scenario.conns,
+        "rps": round(int(str(wrk["requests"])) / seconds, 1),
+        "p50_us": lat["p50"],
+        "p99_us": lat["p99"],
+        "wrk": wrk,
+        "cpu": cpu_use,
+        "command": shlex.join(argv),
+    }
+
+
+def progress_line(r: dict[str, object]) -> str:
+    cpu = r["cpu"]
+    assert isinstance(cpu, dict)
+    return (
+        f"  {r['scenario']:<17} {float(str(r['rps'])):>9.0f} req/s  p50 {r['p50_us']} us  "
+        f"p99 {r['p99_us']} us  proxy CPU {cpu['proxy_cpu']:.0%}  other CPU {cpu['other_cpu']:.0%}"
+    )
+
+
+def _version(argv: list[str]) -> str:
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
+    except OSError:
+        return "missing"
+    return (done.stdout + done.stderr).strip().splitlines()[0]
+
+
+def _package(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "missing"
+
+
+def describe(
+    args: argparse.Namespace, cpus: dict[str, int | None], origin: list[str]
+) -> dict[str, object]:
+    return {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "reproduce": "sudo make bench  # or: sudo bash bench/run.sh "
+        + shlex.join(["--duration", f"{args.duration:g}", "--warmup", f"{args.warmup:g}"]),
+        "duration_s": args.duration,
+        "warmup_s": args.warmup,
+        "cpus": cpus,
+        "machine": {
+            "kernel": platform.release(),
+            "cpu_model": _cpu_model(),
+            "cpus_online": os.cpu_count(),
+            "loadavg_at_start": os.getloadavg(),
+        },
+        "versions": {
+            "nginx": _version(["nginx", "-v"]),
+            "wrk": _version(["wrk", "-v"]),
+            "python": platform.python_version(),
+            "veil": _package("veil"),
+            "uvloop": _package("uvloop"),
+            "httptools": _package("httptools"),
+        },
+        "origin_command": shlex.join(origin),
+        "git": _git_state(),
+    }
+
+
+def _git_state() -> dict[str, object]:
+    """The commit measured, and how many files under src/ differ from it (others' work)."""
+
+    def git(*argv: str) -> str:
+        done = subprocess.run(["git", "-C", str(ROOT), *argv], capture_output=True, text=True)
+        return done.stdout.strip()
+
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "src_files_changed": len(git("status", "--porcelain", "src").splitlines()),
+    }
+
+
+def _cpu_model() -> str:
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    return platform.processor()
+
+
+def write_results(meta: dict[str, object], results: list[dict[str, object]]) -> None:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    doc = {"meta": meta, "results": results}
+    table = markdown(results)
+    for path in (OUT / f"results-{stamp}.json", OUT / "latest.json"):
+        path.write_text(json.dumps(doc, indent=2) + "\n")
+    (OUT / "latest.md").write_text(table + "\n")
+    print("\n" + table)
+    print(f"\nResults: {OUT / 'latest.json'} (and results-{stamp}.json), table in latest.md")
+    print(f"Reproduce: {meta['reproduce']}")
+    print("Each measured run, e.g.:")
+    for r in results[: len(SCENARIOS)]:
+        print(f"  {r['command']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""The Markdown table of a bench run, each Veil figure also given as a ratio of nginx's.
+
+Targets (from the issue): Veil's req/s at least 0.7x nginx's on one core, and Veil's p99 within
+1.5x of nginx's at 500 connections.
+"""
+
+from __future__ import annotations
+
+RPS_TARGET = 0.7
+P99_TARGET = 1.5
+P99_TARGET_CONNS = 500
+Row = dict[str, object]
+
+
+def ms(us: object) -> str:
+    return f"{int(str(us)) / 1000:.2f} ms"
+
+
+def num(value: object) -> float:
+    return float(str(value))
+
+
+def errors(r: Row) -> int:
+    wrk = r["wrk"]
+    assert isinstance(wrk, dict)
+    errs = wrk["errors"]
+    assert isinstance(errs, dict)
+    return sum(int(v) for v in errs.values())
+
+
+def cpu(r: Row, key: str) -> str:
+    use = r["cpu"]
+    assert isinstance(use, dict)
+    return f"{use.get(key, 0.0):.0%}"
+
+
+def baseline(rows: list[Row], scenario: object) -> Row | None:
+    return next((r for r in rows if r["proxy"] == "nginx" and r["scenario"] == scenario), None)
+
+
+def ratios(r: Row, base: Row | None) -> tuple[str, str]:
+    """(req/s ratio, p99 ratio) of `r` to nginx's row, blank for nginx itself."""
+    if base is None or r is base:
+        return "", ""
+    rps = num(r["rps"]) / max(num(base["rps"]), 1e-9)
+    p99 = num(r["p99_us"]) / max(num(base["p99_us"]), 1e-9)
+    return f"{rps:.2f}x", f"{p99:.2f}x"
+
+
+def markdown(rows: list[Row]) -> str:
+    lines = [
+        "| Scenario | Proxy | req/s | p50 | p99 | req/s vs nginx | p99 vs nginx "
+        "| proxy CPU | CPU 1 busy | other CPU | errors |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for r in rows:
+        rps_ratio, p99_ratio = ratios(r, baseline(rows, r["scenario"]))
+        lines.append(
+            f"| {r['scenario']} | {r['proxy']} | {num(r['rps']):,.0f} | {ms(r['p50_us'])} "
+            f"| {ms(r['p99_us'])} | {rps_ratio} | {p99_ratio} | {cpu(r, 'proxy_cpu')} "
+            f"| {cpu(r, 'cpu1_busy')} | {cpu(r, 'other_cpu')} | {errors(r)} |"
+        )
+    verdicts = targets(rows)
+    return "\n".join(lines + (["", *verdicts] if verdicts else []))
+
+
+def targets(rows: list[Row]) -> list[str]:
+    """One line per Veil row and target: the measured ratio and whether it meets it."""
+    out = []
+    for r in rows:
+        base = baseline(rows, r["scenario"])
+        if base is None or r is base:
+            continue
+        rps = num(r["rps"]) / max(num(base["rps"]), 1e-9)
+        out.append(_verdict(r, "req/s", rps, rps >= RPS_TARGET, f">= {RPS_TARGET}x"))
+        if r["conns"] == P99_TARGET_CONNS:
+            p99 = num(r["p99_us"]) / max(num(base["p99_us"]), 1e-9)
+            out.append(_verdict(r, "p99", p99, p99 <= P99_TARGET, f"<= {P99_TARGET}x"))
+    return out
+
+
+def _verdict(r: Row, what: str, ratio: float, ok: bool, target: str) -> str:
+    mark = "meets" if ok else "MISSES"
+    return f"- {r['proxy']}, {r['scenario']}: {what} {ratio:.2f}x nginx {mark} target {target}"

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# `make bench`: Veil's edge vs nginx proxy_pass on one nginx origin, wrk pinned away from them.
+# Installs nginx and wrk with apt if they are missing (as root), then runs bench/harness.py.
+# Arguments go to the harness: --duration S, --warmup S, --proxies nginx veil veil+log.
+# Whatever happens, the EXIT trap stops every process group the run started.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+OUT=bench/out
+
+need() {  # the apt packages providing the commands that are missing
+    local pkgs=()
+    command -v nginx >/dev/null || pkgs+=(nginx)
+    command -v wrk >/dev/null || pkgs+=(wrk)
+    command -v taskset >/dev/null || pkgs+=(util-linux)
+    echo "${pkgs[@]}"
+}
+
+install_tools() {
+    local pkgs
+    pkgs=$(need)
+    [ -z "$pkgs" ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "bench: missing $pkgs; run as root (sudo make bench) or install them" >&2
+        exit 1
+    fi
+    echo "bench: installing $pkgs"
+    # shellcheck disable=SC2086  # word splitting of the package list is intended
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $pkgs >/dev/null ||
+        { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $pkgs >/dev/null; }
+}
+
+cleanup() {
+    "$PY" bench/harness.py --reap || true
+}
+
+if [ ! -x "$PY" ]; then
+    echo "bench: no $PY; run it through 'make bench' (which creates the venv)" >&2
+    exit 1
+fi
+install_tools
+mkdir -p "$OUT"
+# 500 client connections plus as many to the origin need more than the usual 1024 descriptors.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+"$PY" bench/harness.py "$@"
