@@ -11,7 +11,7 @@ from veil.control.names import (
     normalize_record_name,
     normalize_zone_name,
 )
-from veil.control.records import OriginPolicy, RecordRefused, build_record
+from veil.control.records import OriginPolicy, RecordRefused, RecordSpec, build_record
 
 
 @pytest.mark.parametrize(
@@ -135,7 +135,7 @@ def test_ttl_out_of_range(ttl: int) -> None:
         check_ttl(ttl, proxied=False)
 
 
-def _record(**overrides: object) -> object:
+def _record(**overrides: object) -> RecordSpec:
     fields: dict[str, object] = {
         "type": "A",
         "name": "www",
@@ -184,7 +184,7 @@ def test_private_origins_allowed_when_the_operator_says_so() -> None:
     """--allow-private-origins lifts the range checks (but never the edge's own addresses)."""
     policy = OriginPolicy(allow_private=True)
     spec = _record(content="127.0.0.1", policy=policy)
-    assert getattr(spec, "content") == "127.0.0.1"
+    assert spec.content == "127.0.0.1"
 
 
 def test_ssrf_refusal_does_not_echo_the_address() -> None:
