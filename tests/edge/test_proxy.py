@@ -39,7 +39,11 @@ def test_spoofed_edge_headers_are_replaced(edge: Edge) -> None:
     """A visitor cannot forge Veil-Connecting-IP; its X-Forwarded-For is kept and appended to."""
     r = httpx.get(
         f"http://127.0.0.1:{edge.port}/echo",
-        headers={"Host": "site.test", "Veil-Connecting-IP": "6.6.6.6", "X-Forwarded-For": "1.2.3.4"},
+        headers={
+            "Host": "site.test",
+            "Veil-Connecting-IP": "6.6.6.6",
+            "X-Forwarded-For": "1.2.3.4",
+        },
     )
     seen = {k.lower(): v for k, v in r.json()["headers"]}
     assert seen["veil-connecting-ip"] == "127.0.0.1"
@@ -79,9 +83,10 @@ def test_json_error_page_when_asked(edge: Edge) -> None:
 
 def test_keepalive_and_pipelining_answer_in_order(edge: Edge) -> None:
     """Three pipelined requests on one connection come back complete and in order."""
-    reqs = b"".join(
-        b"GET /echo?n=%d HTTP/1.1\r\nHost: site.test\r\n\r\n" % i for i in range(3)
-    ) + b"GET /echo?n=3 HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n\r\n"
+    reqs = (
+        b"".join(b"GET /echo?n=%d HTTP/1.1\r\nHost: site.test\r\n\r\n" % i for i in range(3))
+        + b"GET /echo?n=3 HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n\r\n"
+    )
     data = raw_request(edge.port, reqs)
     assert data.count(b"HTTP/1.1 200") == 4
     positions = [data.find(b'"target": "/echo?n=%d"' % i) for i in range(4)]
@@ -112,8 +117,11 @@ def test_chunked_upload_is_streamed_with_correct_body(edge: Edge) -> None:
         b"POST /echo HTTP/1.1\r\nHost: site.test\r\nTransfer-Encoding: chunked\r\n"
         b"Connection: close\r\n\r\n" + body,
     )
-    doc = json.loads(data.split(b"\r\n\r\n", 1)[1].split(b"\r\n", 1)[1].rsplit(b"\r\n0", 1)[0]
-                     if b"chunked" in data.split(b"\r\n\r\n")[0] else data.split(b"\r\n\r\n", 1)[1])
+    doc = json.loads(
+        data.split(b"\r\n\r\n", 1)[1].split(b"\r\n", 1)[1].rsplit(b"\r\n0", 1)[0]
+        if b"chunked" in data.split(b"\r\n\r\n")[0]
+        else data.split(b"\r\n\r\n", 1)[1]
+    )
     assert doc["body_len"] == 8
 
 
@@ -122,7 +130,9 @@ def test_large_upload_with_content_length(edge: Edge) -> None:
     import hashlib
 
     payload = bytes(range(256)) * 2048
-    r = httpx.post(f"http://127.0.0.1:{edge.port}/echo", headers={"Host": "site.test"}, content=payload)
+    r = httpx.post(
+        f"http://127.0.0.1:{edge.port}/echo", headers={"Host": "site.test"}, content=payload
+    )
     assert r.json()["body_sha256"] == hashlib.sha256(payload).hexdigest()
 
 
@@ -142,7 +152,9 @@ def test_chunked_body_over_limit_is_413(edge: Edge) -> None:
     piece = b"x" * 65536
     chunk = b"%x\r\n%b\r\n" % (len(piece), piece)
     with socket.create_connection(("127.0.0.1", edge.port), timeout=5) as s:
-        s.sendall(b"POST /slow?delay=2 HTTP/1.1\r\nHost: site.test\r\nTransfer-Encoding: chunked\r\n\r\n")
+        s.sendall(
+            b"POST /slow?delay=2 HTTP/1.1\r\nHost: site.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
         got = b""
         try:
             for _ in range(40):

@@ -312,6 +312,20 @@ def control(
 @click.option("--allow-private-origins", is_flag=True)
 @click.option("--node-id", default=None, help="This edge's name in `veil status`.")
 @click.option("--no-access-log", is_flag=True)
+@click.option(
+    "--header-timeout",
+    type=click.FloatRange(0.1, 300),
+    default=10.0,
+    show_default=True,
+    help="Seconds for a request head to arrive (slowloris guard).",
+)
+@click.option(
+    "--keepalive-timeout",
+    type=click.FloatRange(0.1, 3600),
+    default=75.0,
+    show_default=True,
+    help="Seconds an idle visitor connection is kept.",
+)
 def edge(
     control_url: str | None,
     token: str | None,
@@ -323,6 +337,8 @@ def edge(
     allow_private_origins: bool,
     node_id: str | None,
     no_access_log: bool,
+    header_timeout: float,
+    keepalive_timeout: float,
 ) -> None:
     """Run the edge alone, following a control plane (or a snapshot file)."""
     from veil.supervisor import Supervisor
@@ -342,6 +358,8 @@ def edge(
         admin_listen=admin,
         node_id=node_id or socket.gethostname(),
         access_log=not no_access_log,
+        header_timeout=header_timeout,
+        keepalive_timeout=keepalive_timeout,
     )
     (state_dir / "edge.addr").write_text(format_hostport(listen[0], port) + "\n")
     sup = Supervisor(grace=settings.drain_timeout + 5)

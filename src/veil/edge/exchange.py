@@ -453,7 +453,7 @@ class Exchange:
                 http10_client=self.version == "1.0",
                 framing=framing,
                 origin_authorities=self.origin_authorities,
-                visitor_host=self.scan.hosts[0],
+                visitor_host=self.scan.hosts[0] if self.scan.hosts else b"",
                 upgrade=upgrade,
             )
         )
@@ -569,7 +569,7 @@ class Exchange:
     def synth_status(self, status: int, title: str, detail: str) -> None:
         """Answer from the edge itself: a branded page, never naming the origin."""
         self.advance(Phase.SYNTH)
-        if not self.request_complete:
+        if not self.request_complete and self.has_body:
             self.close_after = True  # the rest of the body is not read: framing is lost
         ctype, body = errors.render_error(
             status,
@@ -587,6 +587,10 @@ class Exchange:
         self._flush()
         self.resp_complete = True
         self.client.exchange_done(self)
+
+    @property
+    def has_body(self) -> bool:
+        return self.chunked_in or bool(self.scan.content_length)
 
     def elapsed(self) -> tuple[float, float | None]:
         now = time.monotonic()

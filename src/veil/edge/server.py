@@ -311,7 +311,8 @@ class ClientConnection(asyncio.Protocol):
         if self.active is not exchange:
             return
         self.active = None
-        if not exchange.keep_alive or exchange.close_after or self.closing:
+        unread_body = self.parsing is exchange and exchange.has_body
+        if not exchange.keep_alive or exchange.close_after or self.closing or unread_body:
             self._close()
             return
         if self.queue:
@@ -319,10 +320,6 @@ class ClientConnection(asyncio.Protocol):
             self.active = nxt
             self.set_read_paused(self.PAUSE_QUEUE, False)
             nxt.start()
-            return
-        if self.parsing is not None:
-            self.active = self.parsing
-            self.active.start()
             return
         if ctx.draining:
             self._close()
