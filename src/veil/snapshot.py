@@ -140,7 +140,7 @@ def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
 
 def _get(doc: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
     value = doc.get(key)
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise SnapshotError(f"snapshot field {key!r} is missing or not {kind}")
     return value
 

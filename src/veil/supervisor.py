@@ -53,9 +53,7 @@ class Supervisor:
 
     def run(self) -> int:
         """Start every child, keep them alive until told to stop, then shut them down."""
-        previous = {
-            sig: signal.signal(sig, self.stop) for sig in (signal.SIGTERM, signal.SIGINT)
-        }
+        previous = {sig: signal.signal(sig, self.stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             for child in self.children:
                 child.start()
@@ -82,7 +80,9 @@ class Supervisor:
             uptime = now - child.started_at
             child.restarts = 0 if uptime > 30 else child.restarts + 1
             delay = min(0.5 * (2**child.restarts), 10.0)
-            print(f"veil: {child.name} exited with code {proc.exitcode}; restarting in {delay:.1f}s")
+            print(
+                f"veil: {child.name} exited with code {proc.exitcode}; restarting in {delay:.1f}s"
+            )
             child.process = None
             child.next_start = now + delay
 
@@ -99,4 +99,3 @@ class Supervisor:
             if proc.is_alive():
                 proc.kill()
                 proc.join(1)
-

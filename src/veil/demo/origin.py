@@ -11,8 +11,16 @@ import json
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-SHOWN = ("host", "x-forwarded-for", "x-forwarded-proto", "forwarded", "veil-connecting-ip",
-         "veil-ray", "cdn-loop", "user-agent")
+SHOWN = (
+    "host",
+    "x-forwarded-for",
+    "x-forwarded-proto",
+    "forwarded",
+    "veil-connecting-ip",
+    "veil-ray",
+    "cdn-loop",
+    "user-agent",
+)
 
 
 class DemoHandler(BaseHTTPRequestHandler):
@@ -46,7 +54,8 @@ class DemoHandler(BaseHTTPRequestHandler):
             for k, v in seen.items()
         )
         page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>Veil demo origin</title></head><body style="font-family:system-ui;max-width:44em;margin:3em auto">
+<title>Veil demo origin</title></head>
+<body style="font-family:system-ui;max-width:44em;margin:3em auto">
 <h1>Hello from the demo origin</h1>
 <p>This page was served by a small origin server and delivered to you through Veil's edge.
 Below are the request headers the origin received from the edge.</p>

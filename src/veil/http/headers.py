@@ -32,8 +32,18 @@ ORIGIN_PRIVATE_RESPONSE_FIELDS: frozenset[bytes] = frozenset({b"server", b"x-pow
 
 # Trailer fields that must not appear in a trailer section (RFC 9110 §6.5.1).
 FORBIDDEN_TRAILERS: frozenset[bytes] = frozenset(
-    {b"content-length", b"transfer-encoding", b"host", b"content-encoding", b"content-type",
-     b"content-range", b"trailer", b"authorization", b"set-cookie", b"cache-control"}
+    {
+        b"content-length",
+        b"transfer-encoding",
+        b"host",
+        b"content-encoding",
+        b"content-type",
+        b"content-range",
+        b"trailer",
+        b"authorization",
+        b"set-cookie",
+        b"cache-control",
+    }
 )
 
 
