@@ -51,12 +51,22 @@ class Supervisor:
     def stop(self, *_: object) -> None:
         self._stopping = True
 
-    def run(self) -> int:
-        """Start every child, keep them alive until told to stop, then shut them down."""
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def run(self, on_started: Callable[[], None] | None = None) -> int:
+        """Start every child, keep them alive until told to stop, then shut them down.
+
+        `on_started` runs once after every child was started (e.g. to wait for readiness and
+        print how to use what is running).
+        """
         previous = {sig: signal.signal(sig, self.stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             for child in self.children:
                 child.start()
+            if on_started is not None:
+                on_started()
             while not self._stopping:
                 self._reap_and_restart()
                 if self._on_tick is not None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,8 +25,9 @@ from veil.settings import (
     format_hostport,
     parse_hostport,
 )
+from veil.supervisor import Supervisor
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 
 
 def _hostport(what: str) -> Callable[[click.Context, click.Parameter, str], tuple[str, int]]:
@@ -148,7 +153,7 @@ def up(
         data_dir=data_dir,
         database_url=database_url,
         allow_private_origins=allow_private_origins,
-        edge_addresses=(edge_host,),
+        edge_addresses=_own_addresses(edge_host, allow_private_origins),
     )
     demo_origin = ("127.0.0.1", _free_port("127.0.0.1")) if demo else None
     try:
@@ -174,34 +179,69 @@ def up(
     _edge_children(sup, edge_settings, None, edge_settings.workers)
     if admin is not None:
         _start_admin(admin, edge_settings.state_dir)
-    edge_url = f"http://{format_hostport(edge_host, edge_port)}"
-    console.print(
-        f"[bold]veil up[/]  edge {edge_url}  ·  API {api_url}/client/v4  ·  "
-        f"{edge_settings.workers} edge worker(s)  ·  data {data_dir}"
-    )
-    if boot.operator_token:
+
+    def announce() -> None:
+        _wait_ready(api_listen, sup)
+        edge_url = f"http://{format_hostport(edge_host, edge_port)}"
         console.print(
-            f"Operator token (shown once; also saved to {data_dir / 'admin.token'}, mode 0600):"
+            f"[bold]veil up[/]  edge {edge_url}  ·  API {api_url}/client/v4  ·  "
+            f"{edge_settings.workers} edge worker(s)  ·  data {data_dir}"
         )
-        console.print(f"  [bold]{boot.operator_token}[/]")
-    if demo:
-        console.print("\nTry it:")
-        console.print(f"  curl -i http://demo.localhost:{edge_port}/")
-        console.print(f"  veil zone list --data-dir {data_dir}")
-        console.print(
-            f"  veil zone add shop.test --origin http://127.0.0.1:9000 --data-dir {data_dir}"
-        )
-        console.print(
-            f"  curl -H 'Authorization: Bearer $(cat {data_dir}/admin.token)' "
-            f"{api_url}/client/v4/zones"
-        )
-    if admin is not None:
-        console.print(f"Metrics: http://{format_hostport(*admin)}/metrics")
-    console.print("Ctrl-C stops everything (edge workers drain first).", style="dim")
+        if boot.operator_token:
+            console.print(
+                f"Operator token (shown once; also saved to {data_dir / 'admin.token'}, mode 0600):"
+            )
+            console.print(f"  [bold]{boot.operator_token}[/]")
+        if demo:
+            console.print("\nTry it:")
+            console.print(f"  curl -i http://demo.localhost:{edge_port}/")
+            veil = _veil_command()
+            console.print(f"  {veil} zone list --data-dir {data_dir}")
+            console.print(
+                f"  {veil} zone add shop.test --origin http://127.0.0.1:9000 --data-dir {data_dir}"
+            )
+            console.print(
+                f'  curl -H "Authorization: Bearer $(cat {data_dir}/admin.token)" '
+                f"{api_url}/client/v4/zones"
+            )
+        if admin is not None:
+            console.print(f"Metrics: http://{format_hostport(*admin)}/metrics")
+        console.print("Ctrl-C stops everything (edge workers drain first).", style="dim")
+
     try:
-        sup.run()
+        sup.run(on_started=announce)
     finally:
         edge_sock.close()
+
+
+def _own_addresses(edge_host: str, allow_private: bool) -> tuple[str, ...]:
+    """The edge's address, refused as an origin at API time. With private origins allowed the
+    edge itself refuses its exact listening socket at connect time instead (resolve.py), so a
+    local origin on the same loopback address but another port stays possible."""
+    if allow_private or edge_host in ("0.0.0.0", "::", ""):
+        return ()
+    return (edge_host,)
+
+
+def _veil_command() -> str:
+    """How the user can call this same `veil` (e.g. `.venv/bin/veil` after `make run`)."""
+    argv0 = sys.argv[0]
+    if os.sep not in argv0 or shutil.which("veil") == argv0:
+        return "veil"
+    return os.path.relpath(argv0)
+
+
+def _wait_ready(api_listen: tuple[str, int], sup: Supervisor, timeout: float = 60.0) -> None:
+    """Wait (bounded) until the control API accepts connections, so the banner is true."""
+    host = "127.0.0.1" if api_listen[0] in ("0.0.0.0", "") else api_listen[0]
+    host = "::1" if host == "::" else host
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not sup.stopping:
+        try:
+            with socket.create_connection((host, api_listen[1]), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
 
 
 def _parse_or_fail(text: str, what: str) -> tuple[str, int]:
