@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import ipaddress
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,9 +21,10 @@ from urllib.parse import urlsplit
 import click
 import httpx
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from veil.cli import cli, fail
+from veil.cli import cli, err_console
 from veil.settings import DEFAULT_API_LISTEN, DEFAULT_DATA_DIR, format_hostport
 
 API_PREFIX = "/client/v4"
@@ -41,12 +43,24 @@ PERMISSIONS = (
     "admin",
 )
 F = TypeVar("F", bound=Callable[..., Any])
-out = Console(highlight=False, soft_wrap=True)
+PIPE_WIDTH = 240  # piped output is not wrapped or truncated at 80 columns
+
+
+def console() -> Console:
+    """Standard output; full-width lines when piped, so ids and tokens are never cut."""
+    return Console(
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+        width=None if sys.stdout.isatty() else PIPE_WIDTH,
+    )
 
 
 def die(message: str) -> NoReturn:
-    fail(message)
-    raise SystemExit(1)  # fail() exits; this line only informs the type checker
+    """`veil.cli.fail`, but markup-safe (origin URLs hold `[v6]` brackets) and never wrapped,
+    so the error stays ONE line whatever the terminal width."""
+    err_console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
+    sys.exit(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +240,7 @@ def zone_add(
     except SystemExit:
         delete_quietly(target, zone_id)
         raise
-    out.print(
+    console().print(
         f"zone {created['name']} added (id {zone_id}), proxied to "
         f"{origin.scheme}://{format_hostport(origin.host, origin.port)}"
     )
@@ -253,7 +267,7 @@ def zone_list(target: Target) -> None:
         table.add_row(
             z["name"], z["id"], z["status"], "yes" if z["paused"] else "no", z["account"]["name"]
         )
-    out.print(table if zones else "no zones")
+    console().print(table if zones else "no zones")
 
 
 @zone.command("rm")
@@ -263,7 +277,7 @@ def zone_rm(target: Target, name: str) -> None:
     """Delete zone NAME and its records."""
     found = find_zone(target, name)
     call(target, "DELETE", f"/zones/{found['id']}")
-    out.print(f"zone {found['name']} removed")
+    console().print(f"zone {found['name']} removed")
 
 
 @cli.group()
@@ -312,9 +326,11 @@ def token_create(
         body["expires_on"] = expires_on
     created = call(target, "POST", "/user/tokens", json=body)
     scope = ", ".join(zones) if zones else "all zones"
-    out.print(f"token {created['name']} ({created['id']}): {', '.join(created['permissions'])}")
-    out.print(f"scope: {scope}; expires: {created['expires_on'] or 'never'}")
-    out.print("store it now, it is not shown again:")
+    console().print(
+        f"token {created['name']} ({created['id']}): {', '.join(created['permissions'])}"
+    )
+    console().print(f"scope: {scope}; expires: {created['expires_on'] or 'never'}")
+    console().print("store it now, it is not shown again:")
     click.echo(created["value"])
 
 
@@ -327,7 +343,7 @@ def token_list(target: Target) -> None:
     for t in tokens:
         zones = "all" if t["zones"] is None else str(len(t["zones"]))
         table.add_row(t["id"], t["name"], t["status"], ",".join(t["permissions"]), zones, t["hint"])
-    out.print(table)
+    console().print(table)
 
 
 @token.command("revoke")
@@ -336,7 +352,7 @@ def token_list(target: Target) -> None:
 def token_revoke(target: Target, token_id: str) -> None:
     """Revoke token TOKEN_ID (effective on its next request)."""
     call(target, "DELETE", f"/user/tokens/{token_id}")
-    out.print(f"token {token_id} revoked")
+    console().print(f"token {token_id} revoked")
 
 
 @cli.command()
@@ -344,13 +360,13 @@ def token_revoke(target: Target, token_id: str) -> None:
 def status(target: Target) -> None:
     """Show the config version, counts and the edges that poll it."""
     result = call(target, "GET", "/veil/status")
-    out.print(
+    console().print(
         f"config version {result['version']}: {result['zones']} zones, {result['records']} records"
     )
     if not result["edges"]:
-        out.print("no edge has polled since control started")
+        console().print("no edge has polled since control started")
         return
     table = Table("EDGE", "VERSION", "LAG", "LAST SEEN", box=None, pad_edge=False)
     for edge in result["edges"]:
         table.add_row(edge["node"], str(edge["version"]), str(edge["lag"]), edge["last_seen"])
-    out.print(table)
+    console().print(table)
