@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+import spy
 from load import HOST, CpuWindow, Scenario, cpu_jiffies, run_wrk, wrk_argv
 from procs import PidBook, Server, free_port, pinned, wait_until_serving
 from report import markdown
@@ -44,6 +45,7 @@ SCENARIOS = (
     Scenario("1 MiB, 50 conns", "/1m.bin", 1024 * 1024, 50),
     Scenario("1 KiB, 500 conns", "/1k.bin", 1024, 500),
 )
+OTHER_CPU_LIMIT = 0.15  # cores of non-bench work tolerated during a measured run
 PLACEHOLDER = re.compile(r"@[A-Z_]+@")
 PROXIES = ("nginx", "veil", "veil+log")
 
@@ -57,6 +59,7 @@ class Bench:
     book: PidBook
     origin_port: int = 0
     origin: Server | None = None
+    budget_end: float = 0.0  # monotonic time after which no more waiting or re-measuring
 
     def ours(self, proxy: Server) -> set[int]:
         """Process groups that belong to the bench (the rest of the machine is "other")."""
@@ -76,7 +79,7 @@ def main() -> int:
         return 0
     if stale:
         print(f"reaped {len(stale)} process group(s) left by an earlier run: {stale}")
-    bench = Bench(args, assign_cpus(), book)
+    bench = Bench(args, assign_cpus(), book, budget_end=time.monotonic() + args.budget)
     pin_self(bench.cpus["load"])
     prepare_dirs()
     bench.origin_port = free_port()
@@ -104,13 +107,25 @@ def parse_args() -> argparse.Namespace:
     p.add_argument(
         "--quiet-wait",
         type=float,
-        default=30.0,
+        default=20.0,
         help="before each measured run, wait up to this long for other work on the machine to stop",
+    )
+    p.add_argument(
+        "--retries", type=int, default=2, help="re-measurements of a run disturbed by other work"
+    )
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=480.0,
+        help="seconds after which the run stops waiting for quiet and stops re-measuring",
+    )
+    p.add_argument(
+        "--profile", action="store_true", help="also profile the edge with py-spy (unmeasured run)"
     )
     p.add_argument("--reap", action="store_true", help="only stop processes of an earlier run")
     args = p.parse_args()
-    if not 0 < args.duration <= 60 or not 0 <= args.warmup <= 30:
-        p.error("--duration must be in (0, 60] and --warmup in [0, 30] seconds")
+    if not 0 < args.duration <= 60 or not 0 <= args.warmup <= 30 or not 0 <= args.retries <= 5:
+        p.error("--duration must be in (0, 60], --warmup in [0, 30] s, --retries in [0, 5]")
     return args
 
 
@@ -240,11 +255,35 @@ def bench_proxy(bench: Bench, name: str) -> list[dict[str, object]]:
     results = []
     try:
         for scenario in SCENARIOS:
-            wait_for_quiet(bench.args.quiet_wait)
-            results.append(measure(bench, server, port, scenario))
+            results.append(measure_quietly(bench, server, port, scenario))
+        if bench.args.profile and name == "veil":
+            profile_run(bench, server, port)
     finally:
         server.stop()
     return results
+
+
+def profile_run(bench: Bench, server: Server, port: int) -> None:
+    """An extra, unmeasured 1 KiB run with py-spy sampling the edge worker (see spy.py)."""
+    py_spy = ROOT / ".venv" / "bin" / "py-spy"
+    if not py_spy.exists():
+        print("  no .venv/bin/py-spy: skipping the profile (.venv/bin/pip install py-spy)")
+        return
+    seconds = max(bench.args.duration, 5.0)
+    worker = spy.busiest(server.pgid)
+    svg, raw = OUT / "profile.svg", OUT / "profile.txt"
+    spies = [spy.record(py_spy, worker, seconds, path, fmt)
+             for path, fmt in ((svg, "flamegraph"), (raw, "raw"))]  # fmt: skip
+    wrk_seconds = seconds + 1  # outlast the samplers so every sample is under load
+    run_wrk(wrk_argv(port, SCENARIOS[0], wrk_seconds, bench.cpus["load"]), wrk_seconds)
+    for sampler in spies:
+        _, err = sampler.communicate(timeout=30)
+        if sampler.returncode != 0:
+            print(f"  py-spy failed: {err.decode(errors='replace').strip()[-300:]}")
+            return
+    table = spy.summary(raw.read_text())
+    (OUT / "profile.md").write_text(table + "\n")
+    print(f"\nProfile of {server.name} (pid {worker}), {SCENARIOS[0].label}: {svg}\n{table}\n")
 
 
 def wait_for_quiet(limit: float, threshold: float = 0.1) -> None:
@@ -262,6 +301,29 @@ def wait_for_quiet(limit: float, threshold: float = 0.1) -> None:
         print(f"  warning: machine still busy ({busy:.2f} cores) after {limit:g} s; measuring")
 
 
+def measure_quietly(
+    bench: Bench, server: Server, port: int, scenario: Scenario
+) -> dict[str, object]:
+    """Measure when the machine is quiet; re-measure (bounded) if other work ran meanwhile.
+
+    Waiting and retries stop once the run's time budget is spent; a result measured while
+    other work used more than OTHER_CPU_LIMIT cores is kept but flagged in the table.
+    """
+    args = bench.args
+    result: dict[str, object] = {}
+    for attempt in range(1 + args.retries):
+        extra = time.monotonic() < bench.budget_end
+        wait_for_quiet(args.quiet_wait if extra else 0.0)
+        result = measure(bench, server, port, scenario)
+        other = result["cpu"]
+        assert isinstance(other, dict)
+        result["attempt"] = attempt + 1
+        if other["other_cpu"] <= OTHER_CPU_LIMIT or time.monotonic() >= bench.budget_end:
+            break
+        print(f"  other work used {other['other_cpu']:.2f} cores during the run; measuring again")
+    return result
+
+
 def measure(bench: Bench, server: Server, port: int, scenario: Scenario) -> dict[str, object]:
     """One discarded warm-up run, then one measured run, with CPU accounting around it."""
     args, cpu = bench.args, bench.cpus["load"]
@@ -272,6 +334,8 @@ def measure(bench: Bench, server: Server, port: int, scenario: Scenario) -> dict
     window.start()
     wrk, raw = run_wrk(argv, args.duration)
     cpu_use = window.stop()
+    if cpu is not None:
+        cpu_use["load_cpu_busy"] = cpu_use.get(f"cpu{cpu}_busy", 0.0)
     slug = scenario.label.replace(" ", "").replace(",", "-")
     (OUT / "raw" / f"{server.name}-{slug}.txt").write_text(raw)
     if not server.alive():

@@ -6,6 +6,7 @@ Targets (from the issue): Veil's req/s at least 0.7x nginx's on one core, and Ve
 
 from __future__ import annotations
 
+OTHER_CPU_LIMIT = 0.15  # as in harness.py: more than this and a row is flagged
 RPS_TARGET = 0.7
 P99_TARGET = 1.5
 P99_TARGET_CONNS = 500
@@ -28,37 +29,49 @@ def errors(r: Row) -> int:
     return sum(int(v) for v in errs.values())
 
 
-def cpu(r: Row, key: str) -> str:
+def cpu_share(r: Row, key: str) -> float:
     use = r["cpu"]
     assert isinstance(use, dict)
-    return f"{use.get(key, 0.0):.0%}"
+    return float(use.get(key, 0.0))
+
+
+def cpu(r: Row, key: str) -> str:
+    flag = " (!)" if key == "other_cpu" and cpu_share(r, key) > OTHER_CPU_LIMIT else ""
+    return f"{cpu_share(r, key):.0%}{flag}"
+
+
+def per_core(r: Row) -> float:
+    """Requests per second of proxy CPU time: throughput as if the proxy's core were full."""
+    return num(r["rps"]) / max(cpu_share(r, "proxy_cpu"), 1e-9)
 
 
 def baseline(rows: list[Row], scenario: object) -> Row | None:
     return next((r for r in rows if r["proxy"] == "nginx" and r["scenario"] == scenario), None)
 
 
-def ratios(r: Row, base: Row | None) -> tuple[str, str]:
-    """(req/s ratio, p99 ratio) of `r` to nginx's row, blank for nginx itself."""
+def ratios(r: Row, base: Row | None) -> tuple[str, str, str]:
+    """(req/s, p99, req per CPU-second) of `r` as ratios of nginx's row; blank for nginx."""
     if base is None or r is base:
-        return "", ""
+        return "", "", ""
     rps = num(r["rps"]) / max(num(base["rps"]), 1e-9)
     p99 = num(r["p99_us"]) / max(num(base["p99_us"]), 1e-9)
-    return f"{rps:.2f}x", f"{p99:.2f}x"
+    eff = per_core(r) / max(per_core(base), 1e-9)
+    return f"{rps:.2f}x", f"{p99:.2f}x", f"{eff:.2f}x"
 
 
 def markdown(rows: list[Row]) -> str:
     lines = [
-        "| Scenario | Proxy | req/s | p50 | p99 | req/s vs nginx | p99 vs nginx "
-        "| proxy CPU | CPU 1 busy | other CPU | errors |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| Scenario | Proxy | req/s | p50 | p99 | req/s vs nginx | p99 vs nginx | proxy CPU "
+        "| req/CPU-s | req/CPU-s vs nginx | load CPU busy | other CPU | errors |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in rows:
-        rps_ratio, p99_ratio = ratios(r, baseline(rows, r["scenario"]))
+        rps_ratio, p99_ratio, eff_ratio = ratios(r, baseline(rows, r["scenario"]))
         lines.append(
             f"| {r['scenario']} | {r['proxy']} | {num(r['rps']):,.0f} | {ms(r['p50_us'])} "
             f"| {ms(r['p99_us'])} | {rps_ratio} | {p99_ratio} | {cpu(r, 'proxy_cpu')} "
-            f"| {cpu(r, 'cpu1_busy')} | {cpu(r, 'other_cpu')} | {errors(r)} |"
+            f"| {per_core(r):,.0f} | {eff_ratio} | {cpu(r, 'load_cpu_busy')} "
+            f"| {cpu(r, 'other_cpu')} | {errors(r)} |"
         )
     verdicts = targets(rows)
     return "\n".join(lines + (["", *verdicts] if verdicts else []))

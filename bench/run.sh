@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: Veil's edge vs nginx proxy_pass on one nginx origin, wrk pinned away from them.
 # Installs nginx and wrk with apt if they are missing (as root), then runs bench/harness.py.
-# Arguments go to the harness: --duration S, --warmup S, --proxies nginx veil veil+log.
+# Arguments go to the harness (bench/harness.py --help): --duration S, --warmup S, --profile,
+# --proxies nginx veil veil+log.
 # Whatever happens, the EXIT trap stops every process group the run started.
 set -euo pipefail
 
@@ -40,6 +41,9 @@ if [ ! -x "$PY" ]; then
     exit 1
 fi
 install_tools
+case " $* " in  # --profile samples the edge with py-spy, installed into the venv on demand
+    *" --profile "*) [ -x .venv/bin/py-spy ] || .venv/bin/pip install -q py-spy ;;
+esac
 mkdir -p "$OUT"
 # 500 client connections plus as many to the origin need more than the usual 1024 descriptors.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
