@@ -1,0 +1,75 @@
+"""Tier (a): the snapshot contract between control and edge."""
+
+from __future__ import annotations
+
+import pytest
+
+from veil.snapshot import (
+    OriginSettings,
+    SnapshotError,
+    ZoneConfig,
+    build_snapshot,
+    snapshot_from_dict,
+    snapshot_from_json,
+    snapshot_to_dict,
+    snapshot_to_json,
+)
+
+ZONE = ZoneConfig(id="z", name="a.test", account_id="acc", origin=OriginSettings(port=8080))
+
+
+def _snap() -> object:
+    return build_snapshot(
+        version=3,
+        created_at=1.0,
+        zones={
+            ZONE: {
+                "a.test": ("192.0.2.1",),
+                "*.a.test": ("origin.example",),
+                "WWW.a.test.": ("192.0.2.2",),
+            }
+        },
+    )
+
+
+def test_round_trip() -> None:
+    """to_json then from_json gives an equal snapshot."""
+    snap = _snap()
+    again = snapshot_from_json(snapshot_to_json(snap))  # type: ignore[arg-type]
+    assert snapshot_to_dict(again) == snapshot_to_dict(snap)  # type: ignore[arg-type]
+
+
+def test_routing_exact_wildcard_and_case() -> None:
+    """Exact names win; wildcards cover deeper names; names are lower-cased."""
+    snap = snapshot_from_json(snapshot_to_json(_snap()))  # type: ignore[arg-type]
+    assert snap.route_for("a.test").addresses == ("192.0.2.1",)  # type: ignore[union-attr]
+    assert snap.route_for("www.a.test").addresses == ("192.0.2.2",)  # type: ignore[union-attr]
+    assert snap.route_for("x.y.a.test").addresses == ("origin.example",)  # type: ignore[union-attr]
+    assert snap.route_for("b.test") is None
+    assert snap.route_for("a.test").zone.origin.port == 8080  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda d: d.update(format=99),
+        lambda d: d.update(version="1"),
+        lambda d: d["zones"][0]["origin"].update(scheme="ftp"),
+        lambda d: d["zones"][0]["origin"].update(port=0),
+        lambda d: d["zones"][0]["hosts"][0].update(addresses=[]),
+        lambda d: d["zones"][0].update(max_body_bytes=True),
+        lambda d: d.update(zones="x"),
+    ],
+)
+def test_invalid_documents_are_refused(mutate: object) -> None:
+    """A malformed snapshot raises SnapshotError, so the edge keeps its current one."""
+    doc = snapshot_to_dict(_snap())  # type: ignore[arg-type]
+    mutate(doc)  # type: ignore[operator]
+    with pytest.raises(SnapshotError):
+        snapshot_from_dict(doc)
+
+
+def test_not_json() -> None:
+    """Garbage bytes are a SnapshotError, not a crash."""
+    with pytest.raises(SnapshotError):
+        snapshot_from_json(b"{nope")
