@@ -32,4 +32,3 @@ def edge(origin_port: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     e = start_edge(tmp_path_factory.mktemp("edge"), doc)
     yield e
     e.stop()
-

@@ -102,7 +102,9 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
             elif path == "/chunked":
                 n = int(q.get("n", "1000"))
                 data = bytes(i % 251 for i in range(n))
-                writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n")
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n"
+                )
                 for i in range(0, n, 4096):
                     piece = data[i : i + 4096]
                     writer.write(b"%x\r\n%b\r\n" % (len(piece), piece))
@@ -119,11 +121,15 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
             elif path == "/silent":
                 await asyncio.sleep(3600)
             elif path == "/redirect":
-                writer.write(response(302, b"", extra=f"Location: http://127.0.0.1:{port}/elsewhere\r\n"))
+                writer.write(
+                    response(302, b"", extra=f"Location: http://127.0.0.1:{port}/elsewhere\r\n")
+                )
             elif path == "/status":
                 writer.write(response(int(q.get("code", "200")), b""))
             elif path == "/ws":
-                writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+                writer.write(
+                    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+                )
                 await writer.drain()
                 while data := await reader.read(65536):
                     writer.write(data)

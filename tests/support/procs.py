@@ -111,9 +111,20 @@ def start_edge(
     port = free_port()
     state = tmp / "edge-state"
     proc = subprocess.Popen(
-        [*VEIL, "edge", "--snapshot", str(snap), "--listen", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--state-dir", str(state), "--allow-private-origins",
-         *(extra or [])],
+        [
+            *VEIL,
+            "edge",
+            "--snapshot",
+            str(snap),
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--state-dir",
+            str(state),
+            "--allow-private-origins",
+            *(extra or []),
+        ],
         stdout=subprocess.DEVNULL,
         cwd=tmp,
     )
