@@ -116,7 +116,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument(
         "--budget",
         type=float,
-        default=480.0,
+        default=150.0,
         help="seconds after which the run stops waiting for quiet and stops re-measuring",
     )
     p.add_argument(
@@ -306,22 +306,31 @@ def measure_quietly(
 ) -> dict[str, object]:
     """Measure when the machine is quiet; re-measure (bounded) if other work ran meanwhile.
 
-    Waiting and retries stop once the run's time budget is spent; a result measured while
-    other work used more than OTHER_CPU_LIMIT cores is kept but flagged in the table.
+    Waiting and retries stop once the run's time budget is spent. Of the attempts, the one
+    least disturbed by other work is kept; if that one still saw more than OTHER_CPU_LIMIT
+    cores of other work, the table flags it.
     """
     args = bench.args
-    result: dict[str, object] = {}
+    attempts: list[dict[str, object]] = []
     for attempt in range(1 + args.retries):
         extra = time.monotonic() < bench.budget_end
         wait_for_quiet(args.quiet_wait if extra else 0.0)
         result = measure(bench, server, port, scenario)
-        other = result["cpu"]
-        assert isinstance(other, dict)
         result["attempt"] = attempt + 1
-        if other["other_cpu"] <= OTHER_CPU_LIMIT or time.monotonic() >= bench.budget_end:
+        attempts.append(result)
+        other = other_cpu(result)
+        if other <= OTHER_CPU_LIMIT or time.monotonic() >= bench.budget_end:
             break
-        print(f"  other work used {other['other_cpu']:.2f} cores during the run; measuring again")
-    return result
+        print(f"  other work used {other:.2f} cores during the run; measuring again")
+    best = min(attempts, key=other_cpu)
+    best["attempts"] = len(attempts)
+    return best
+
+
+def other_cpu(result: dict[str, object]) -> float:
+    use = result["cpu"]
+    assert isinstance(use, dict)
+    return float(use["other_cpu"])
 
 
 def measure(bench: Bench, server: Server, port: int, scenario: Scenario) -> dict[str, object]:
