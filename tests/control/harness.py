@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from veil.control.app import control_state, create_app
+from veil.control.app import build_state, control_state, create_app
 from veil.control.bootstrap import prepare
 from veil.settings import ControlSettings
 
@@ -55,12 +55,26 @@ class Api:
         return value
 
 
+_shared_app: FastAPI | None = None
+
+
+def _app_for(config: ControlSettings) -> FastAPI:
+    """One FastAPI app for the whole session (its routes warm up once); each test gets fresh
+    state (database, hub, policy) swapped in."""
+    global _shared_app
+    if _shared_app is None:
+        _shared_app = create_app(config)
+    else:
+        _shared_app.state.veil = build_state(config)
+    return _shared_app
+
+
 @asynccontextmanager
 async def open_api(db_url: str, data_dir: Path, **settings: Any) -> AsyncIterator[Api]:
     config = ControlSettings(data_dir=data_dir, database_url=db_url, **settings)
     boot = prepare(config)
     assert boot.operator_token is not None
-    app = create_app(config)
+    app = _app_for(config)
     client = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url=BASE,

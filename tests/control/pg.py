@@ -37,7 +37,8 @@ def require_pg() -> None:
 
 
 def url_for_schema(schema: str) -> str:
-    return f"{PG_URL_BASE}?options=-csearch_path%3D{schema}"
+    """A URL whose connections use `schema`; commits skip the WAL flush (tests only)."""
+    return f"{PG_URL_BASE}?options=-csearch_path%3D{schema}%20-csynchronous_commit%3Doff"
 
 
 @contextmanager
@@ -53,12 +54,15 @@ def throwaway_schema(prefix: str = "veil_test") -> Iterator[str]:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-RESET_TABLES = "accounts, zones, dns_records, zone_settings, api_tokens, audit_log"
+# Children first. DELETE beats TRUNCATE by far on tables this small.
+RESET_TABLES = ("dns_records", "zone_settings", "zones", "accounts", "api_tokens", "audit_log")
 
 
 def reset_schema(schema: str) -> None:
     """Empty every table of a migrated schema, for the next test."""
-    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+    with psycopg.connect(PG_DSN) as conn:
         conn.execute(f'SET search_path TO "{schema}"')
-        conn.execute(f"TRUNCATE {RESET_TABLES} RESTART IDENTITY CASCADE")
+        for table in RESET_TABLES:
+            conn.execute(f"DELETE FROM {table}")
         conn.execute("UPDATE config_version SET version = 0")
+        conn.commit()

@@ -6,6 +6,7 @@ import httpx
 from fastapi import APIRouter
 
 from tests.control.harness import BASE, Api
+from veil.control.app import control_state, create_app
 
 
 def _is_error_envelope(response: httpx.Response, status: int) -> dict[str, object]:
@@ -71,10 +72,14 @@ async def test_unexpected_errors_are_a_500_envelope_without_details(api: Api) ->
     def boom() -> None:
         raise RuntimeError("secret internal detail")
 
-    api.app.include_router(router, prefix="/client/v4")
-    transport = httpx.ASGITransport(app=api.app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
-        response = await client.get("/__boom")
+    app = create_app(api.settings)  # a private app: the shared one stays untouched
+    app.include_router(router, prefix="/client/v4")
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
+            response = await client.get("/__boom")
+    finally:
+        control_state(app).db.dispose()
     body = _is_error_envelope(response, 500)
     assert "secret" not in response.text and "Traceback" not in response.text
     assert body["errors"] == [{"code": 10001, "message": "Internal error"}]

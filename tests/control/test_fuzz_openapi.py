@@ -18,7 +18,7 @@ from veil.control.app import control_state, create_app
 from veil.control.bootstrap import prepare
 from veil.settings import ControlSettings
 
-MAX_EXAMPLES = 6
+MAX_EXAMPLES = 5
 
 
 @pytest.fixture(scope="module")

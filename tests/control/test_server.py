@@ -21,9 +21,10 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveControl]:
+    """One control process for the module; stopped with SIGINT (Ctrl-C), which must exit 0."""
     control = start_control(tmp_path_factory.mktemp("live"))
     yield control
-    control.stop()
+    assert control.stop(signal.SIGINT) == 0
 
 
 def test_cloudflare_sdk_manages_zones_and_records(live: LiveControl) -> None:
@@ -124,12 +125,6 @@ def test_sigterm_ends_long_polls_and_exits_zero(tmp_path: Path) -> None:
         if control.proc.poll() is None:
             control.proc.kill()
             control.proc.wait()
-
-
-def test_sigint_exits_zero(tmp_path: Path) -> None:
-    """SIGINT (Ctrl-C) also shuts down cleanly with status 0."""
-    control = start_control(tmp_path / "data")
-    assert control.stop(signal.SIGINT) == 0
 
 
 def test_address_in_use_is_one_clear_error() -> None:

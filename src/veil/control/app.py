@@ -59,16 +59,17 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
-def create_app(
+def build_state(
     settings: ControlSettings,
     *,
     clock: Clock = SYSTEM_CLOCK,
     publishers: Sequence[SnapshotPublisher] = (),
-) -> FastAPI:
+) -> ControlState:
+    """Everything a running API holds: database, long-poll hub, publishers, SSRF policy."""
     hub = SnapshotHub(clock=clock)
     publisher = FanOut([hub, *publishers])
     db = open_database(settings.effective_database_url, on_commit=publisher.publish)
-    state = ControlState(
+    return ControlState(
         settings=settings,
         clock=clock,
         db=db,
@@ -79,11 +80,22 @@ def create_app(
         ),
     )
 
+
+def create_app(
+    settings: ControlSettings,
+    *,
+    clock: Clock = SYSTEM_CLOCK,
+    publishers: Sequence[SnapshotPublisher] = (),
+) -> FastAPI:
+    """The API application. `publishers` receive every committed config version (e.g. a
+    future NATS JetStream publisher) besides the built-in long-poll hub."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        hub.close()
-        db.dispose()
+        state = control_state(app)
+        state.hub.close()
+        state.db.dispose()
 
     app = FastAPI(
         title="Veil control API",
@@ -94,7 +106,7 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.veil = state
+    app.state.veil = build_state(settings, clock=clock, publishers=publishers)
     install_handlers(app)
     app.include_router(api_router, prefix=API_PREFIX)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
