@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -37,6 +38,7 @@ from veil.control.store.repo.zones import all_zones
 from veil.snapshot import OriginSettings, Snapshot, ZoneConfig, build_snapshot
 
 RECHECK_INTERVAL = 0.5
+log = logging.getLogger("veil.control.publish")
 MAX_TRACKED_NODES = 1024
 MB = 1024 * 1024
 
@@ -55,7 +57,10 @@ class FanOut:
 
     def publish(self, version: int) -> None:
         for publisher in self._publishers:
-            publisher.publish(version)
+            try:
+                publisher.publish(version)
+            except Exception:  # one broken publisher must not fail the commit that called it
+                log.exception("snapshot publisher %r failed for version %d", publisher, version)
 
 
 def origin_settings(value: Any) -> OriginSettings:
@@ -123,7 +128,8 @@ class _Subscription:
         self.event = asyncio.Event()
 
     def wake(self) -> None:
-        self.loop.call_soon_threadsafe(self.event.set)
+        with contextlib.suppress(RuntimeError):  # the waiter's loop is already closed
+            self.loop.call_soon_threadsafe(self.event.set)
 
     async def wait(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
