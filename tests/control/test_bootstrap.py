@@ -74,3 +74,15 @@ async def test_demo_zone_is_idempotent_and_follows_the_port(tmp_path: Path, db_u
     assert zone["hosts"] == [{"name": "demo.localhost", "addresses": ["127.0.0.1"]}]
     zones = (await _get(settings, boot.operator_token, "/zones")).json()["result"]
     assert [(z["name"], z["account"]["name"]) for z in zones] == [("demo.localhost", "Demo")]
+
+
+async def test_lost_admin_token_file_gets_a_new_operator_token(tmp_path: Path, db_url: str) -> None:
+    """If admin.token was deleted, the next start mints and writes a new operator token."""
+    settings = _settings(tmp_path, db_url)
+    first = prepare(settings)
+    (settings.data_dir / "admin.token").unlink()
+    second = prepare(settings)
+    assert second.operator_token is not None and second.operator_token != first.operator_token
+    assert (settings.data_dir / "admin.token").read_text().strip() == second.operator_token
+    assert (await _get(settings, second.operator_token, "/zones")).status_code == 200
+    assert prepare(settings).operator_token is None

@@ -1,10 +1,11 @@
 """First start and every start: data dir, migrations, default account, tokens, demo zone.
 
-`prepare(settings)` is idempotent. On the first start it creates the operator's `admin`
-token and writes it to `data_dir/admin.token` (mode 0600); the plain value is returned only
-then. On every start it mints a fresh `edge:read` token for the local edge into
-`data_dir/edge.token` and revokes the previous one. With `demo_origin=(host, port)` it keeps
-zone `demo.localhost` (account "Demo") proxied to that origin.
+`prepare(settings)` is idempotent. On the first start (or when `admin.token` is missing) it
+creates the operator's `admin` token and writes it to `data_dir/admin.token` (mode 0600); the
+plain value is returned only then. On every start it mints a fresh `edge:read` token for the
+local edge into `data_dir/edge.token` and revokes the previous one. With
+`demo_origin=(host, port)` it keeps zone `demo.localhost` (account "Demo") proxied to that
+origin.
 """
 
 from __future__ import annotations
@@ -77,7 +78,14 @@ def _ensure_account(session: Session, name: str, email: str, now: datetime) -> A
 
 
 def _ensure_operator_token(session: Session, data_dir: Path, now: datetime) -> str | None:
-    if tokens.find_tokens_by_name(session=session, name=ADMIN_TOKEN_NAME):
+    """Mint the operator token on first start — or again when admin.token has been lost
+    (whoever runs `prepare` already holds the database itself). Old tokens stay valid."""
+    active = [
+        t
+        for t in tokens.find_tokens_by_name(session=session, name=ADMIN_TOKEN_NAME)
+        if t.revoked_on is None
+    ]
+    if active and (data_dir / ADMIN_TOKEN_FILE).exists():
         return None
     token, value = tokens.create_token(
         session=session,
