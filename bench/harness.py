@@ -85,18 +85,26 @@ def main() -> int:
     bench.origin_port = free_port()
     bench.origin = nginx_server("origin", bench.origin_port, bench.cpus["origin"], book)
     meta = describe(args, bench.cpus, bench.origin.argv)
-    results = []
+    results: list[dict[str, object]] = []
+    failures: dict[str, str] = {}
     try:
         bench.origin.start()
         wait_until_serving(bench.origin, bench.origin_port, "/1k.bin", HOST, 1024)
         for name in args.proxies:
-            results += bench_proxy(bench, name)
+            try:
+                results += bench_proxy(bench, name)
+            except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                print(f"error: {name}: {exc}", file=sys.stderr)
+                failures[name] = str(exc)[-2000:]
     finally:
         bench.origin.stop()
         book.reap()
     meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    meta["failures"] = failures
     write_results(meta, results)
-    return 0
+    if failures:
+        print(f"\nbench: {', '.join(failures)} failed (see above); their rows are missing")
+    return 1 if failures else 0
 
 
 def parse_args() -> argparse.Namespace:
