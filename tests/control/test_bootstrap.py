@@ -86,3 +86,12 @@ async def test_lost_admin_token_file_gets_a_new_operator_token(tmp_path: Path, d
     assert (settings.data_dir / "admin.token").read_text().strip() == second.operator_token
     assert (await _get(settings, second.operator_token, "/zones")).status_code == 200
     assert prepare(settings).operator_token is None
+
+
+def test_invalid_edge_address_is_a_clear_error(tmp_path: Path) -> None:
+    """A bad edge address is refused by prepare() with a one-line ValueError."""
+    import pytest
+
+    settings = ControlSettings(data_dir=tmp_path, edge_addresses=("192.0.2.1", "not-an-ip"))
+    with pytest.raises(ValueError, match="invalid edge address 'not-an-ip'"):
+        prepare(settings)

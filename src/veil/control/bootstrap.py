@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from veil.clock import SYSTEM_CLOCK, Clock
 from veil.control.changes import commit_change
 from veil.control.publish import origin_settings
-from veil.control.records import RecordSpec
+from veil.control.records import OriginPolicy, RecordSpec
 from veil.control.schemas.accounts import AccountCreate
 from veil.control.schemas.settings import OriginValue
 from veil.control.store.db import migrate, open_database
@@ -202,6 +202,9 @@ def prepare(
     clock: Clock = SYSTEM_CLOCK,
 ) -> Bootstrap:
     """Make the control plane ready to serve (idempotent; see the module docstring)."""
+    OriginPolicy.from_addresses(  # refuse bad --edge-address values before anything else
+        allow_private=settings.allow_private_origins, addresses=settings.edge_addresses
+    )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     url = settings.effective_database_url
     migrate(url)

@@ -42,10 +42,14 @@ class OriginPolicy:
 
     @classmethod
     def from_addresses(cls, *, allow_private: bool, addresses: Iterable[str]) -> OriginPolicy:
-        return cls(
-            allow_private=allow_private,
-            own=tuple(ipaddress.ip_network(a, strict=False) for a in addresses),
-        )
+        """Raises ValueError naming the first address (or CIDR) that does not parse."""
+        own: list[IPNetwork] = []
+        for address in addresses:
+            try:
+                own.append(ipaddress.ip_network(address.strip(), strict=False))
+            except ValueError:
+                raise ValueError(f"invalid edge address {address!r}") from None
+        return cls(allow_private=allow_private, own=tuple(own))
 
     def refusal(self, host: str) -> str | None:
         return origin_refusal(host, allow_private=self.allow_private, own=self.own)
