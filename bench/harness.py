@@ -60,6 +60,7 @@ class Bench:
     origin_port: int = 0
     origin: Server | None = None
     budget_end: float = 0.0  # monotonic time after which no more waiting or re-measuring
+    veil_src: Path | None = None  # --veil-ref: an exported src/ tree; None: the work tree
 
     def ours(self, proxy: Server) -> set[int]:
         """Process groups that belong to the bench (the rest of the machine is "other")."""
@@ -82,6 +83,8 @@ def main() -> int:
     bench = Bench(args, assign_cpus(), book, budget_end=time.monotonic() + args.budget)
     pin_self(bench.cpus["load"])
     prepare_dirs()
+    if args.veil_ref:
+        bench.veil_src = export_source(args.veil_ref)
     bench.origin_port = free_port()
     bench.origin = nginx_server("origin", bench.origin_port, bench.cpus["origin"], book)
     meta = describe(args, bench.cpus, bench.origin.argv)
@@ -129,6 +132,11 @@ def parse_args() -> argparse.Namespace:
     )
     p.add_argument(
         "--profile", action="store_true", help="also profile the edge with py-spy (unmeasured run)"
+    )
+    p.add_argument(
+        "--veil-ref",
+        default=None,
+        help="measure the edge as of this git commit (default: the work tree, edits included)",
     )
     p.add_argument("--reap", action="store_true", help="only stop processes of an earlier run")
     args = p.parse_args()
@@ -197,17 +205,33 @@ def nginx_server(
     return Server(name, pinned(cpu, argv), d / "stdout.log", book)
 
 
-def veil_server(name: str, origin_port: int, cpu: int | None, book: PidBook) -> Server:
+def veil_server(bench: Bench, name: str) -> Server:
     d = OUT / name
     snapshot = d / "snapshot.json"
-    snapshot.write_text(json.dumps(snapshot_doc(origin_port), indent=1))
-    veil = os.environ.get("VEIL_BENCH_CMD", str(ROOT / ".venv" / "bin" / "veil"))
-    argv = [*shlex.split(veil), "edge", "--snapshot", str(snapshot),
+    snapshot.write_text(json.dumps(snapshot_doc(bench.origin_port), indent=1))
+    argv = [str(ROOT / ".venv" / "bin" / "veil"), "edge", "--snapshot", str(snapshot),
             "--listen", "127.0.0.1:0", "--workers", "1", "--state-dir", str(d / "state"),
             "--allow-private-origins"]  # fmt: skip
     if name == "veil":
         argv.append("--no-access-log")
-    return Server(name, pinned(cpu, argv), d / "stdout.log", book)
+    env = None
+    if bench.veil_src is not None:  # --veil-ref: that commit's src/ ahead of the editable install
+        env = {**os.environ, "PYTHONPATH": str(bench.veil_src)}
+    return Server(name, pinned(bench.cpus["proxy"], argv), d / "stdout.log", bench.book, env)
+
+
+def export_source(ref: str) -> Path:
+    """src/ of commit `ref`, unpacked under bench/out/ (to measure it, not the work tree)."""
+    target = OUT / "veil-src"
+    subprocess.run(["rm", "-rf", str(target)], check=True)
+    target.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", ref, "src"], capture_output=True, check=False
+    )
+    if archive.returncode != 0:
+        raise SystemExit(f"bench: --veil-ref {ref}: {archive.stderr.decode().strip()}")
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target / "src"
 
 
 def snapshot_doc(origin_port: int) -> dict[str, object]:
@@ -249,7 +273,7 @@ def start_proxy(bench: Bench, name: str) -> tuple[Server, int]:
         server = nginx_server(name, port, cpu, bench.book, origin_port=bench.origin_port)
         server.start()
     else:
-        server = veil_server(name, bench.origin_port, cpu, bench.book)
+        server = veil_server(bench, name)
         server.start()
         port = edge_port(OUT / name / "state", server)
     wait_until_serving(server, port, "/1k.bin", HOST, 1024)
@@ -415,8 +439,7 @@ def describe(
 ) -> dict[str, object]:
     return {
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "reproduce": "sudo make bench  # or: sudo bash bench/run.sh "
-        + shlex.join(["--duration", f"{args.duration:g}", "--warmup", f"{args.warmup:g}"]),
+        "reproduce": reproduce(args),
         "duration_s": args.duration,
         "warmup_s": args.warmup,
         "cpus": cpus,
@@ -435,21 +458,34 @@ def describe(
             "httptools": _package("httptools"),
         },
         "origin_command": shlex.join(origin),
-        "git": _git_state(),
+        "git": _git_state(args.veil_ref),
     }
 
 
-def _git_state() -> dict[str, object]:
+def _git_state(ref: str | None) -> dict[str, object]:
     """The commit measured, and how many files under src/ differ from it (others' work)."""
 
     def git(*argv: str) -> str:
         done = subprocess.run(["git", "-C", str(ROOT), *argv], capture_output=True, text=True)
         return done.stdout.strip()
 
+    if ref is not None:
+        return {"commit": git("rev-parse", "--short", ref), "measured": f"--veil-ref {ref}"}
     return {
         "commit": git("rev-parse", "--short", "HEAD"),
+        "measured": "work tree",
         "src_files_changed": len(git("status", "--porcelain", "src").splitlines()),
     }
+
+
+def reproduce(args: argparse.Namespace) -> str:
+    """The command that repeats this run (as root, from the repository root)."""
+    argv = ["--duration", f"{args.duration:g}", "--warmup", f"{args.warmup:g}"]
+    if args.veil_ref:
+        argv += ["--veil-ref", args.veil_ref]
+    if list(args.proxies) != list(PROXIES):
+        argv += ["--proxies", *args.proxies]
+    return "sudo bash bench/run.sh " + shlex.join(argv) + "   # defaults: sudo make bench"
 
 
 def _cpu_model() -> str:

@@ -122,12 +122,18 @@ class Server:
     argv: list[str]
     log: Path
     book: PidBook
+    env: dict[str, str] | None = None  # None: this process's environment
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def start(self) -> None:
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                env=self.env,
+                start_new_session=True,
             )
         self.book.add(self.proc.pid)
 
