@@ -48,15 +48,26 @@ async def test_first_start_creates_tokens_with_private_files(tmp_path: Path, db_
     assert edge.status_code == 200
 
 
-async def test_restart_keeps_operator_and_rotates_edge_token(tmp_path: Path, db_url: str) -> None:
-    """A second start returns no operator token and revokes the previous edge token."""
+async def test_restart_keeps_operator_and_edge_tokens(tmp_path: Path, db_url: str) -> None:
+    """A second start returns no operator token and keeps the still-valid edge token, so edges
+    started apart keep following a restarted control."""
     settings = _settings(tmp_path, db_url)
     first = prepare(settings)
     second = prepare(settings)
     assert second.operator_token is None
-    assert second.edge_token != first.edge_token
+    assert second.edge_token == first.edge_token
     assert first.operator_token is not None
     assert (await _get(settings, first.operator_token, "/zones")).status_code == 200
+    assert (await _get(settings, second.edge_token, "/veil/status")).status_code == 200
+
+
+async def test_revoked_or_lost_edge_token_is_replaced(tmp_path: Path, db_url: str) -> None:
+    """A start after edge.token was lost mints a new one and revokes the old."""
+    settings = _settings(tmp_path, db_url)
+    first = prepare(settings)
+    (settings.data_dir / "edge.token").unlink()
+    second = prepare(settings)
+    assert second.edge_token != first.edge_token
     assert (await _get(settings, first.edge_token, "/veil/status")).status_code == 401
     assert (await _get(settings, second.edge_token, "/veil/status")).status_code == 200
 

@@ -274,3 +274,40 @@ def test_access_log_and_metrics(tmp_path: Path, origin_port: int) -> None:
         assert 'veil_edge_requests_total{status="421"}' in metrics
     finally:
         e.stop()
+
+
+def test_zone_pointing_at_the_edge_itself_is_refused(tmp_path: Path) -> None:
+    """Even with private origins allowed, the edge never proxies to its own socket (530)."""
+    from tests.support.procs import Edge
+
+    port = free_port()
+    doc = snapshot_doc(port)
+    snap = tmp_path / "s.json"
+    snap.write_text(json.dumps(doc))
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "veil",
+            "edge",
+            "--snapshot",
+            str(snap),
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--state-dir",
+            str(tmp_path / "st"),
+            "--allow-private-origins",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    e = Edge(proc=proc, port=port, state_dir=tmp_path / "st", snapshot_file=snap)  # type: ignore[arg-type]
+    try:
+        wait_port(port)
+        assert _get(port, "/").status_code == 530
+    finally:
+        e.stop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from veil.edge.phases import NEXT, IllegalTransition, Phase, check_transition
@@ -39,5 +41,5 @@ def test_pass_path_is_legal() -> None:
         Phase.DELIVER,
         Phase.DONE,
     ]
-    for a, b in zip(path, path[1:], strict=False):
+    for a, b in itertools.pairwise(path):
         assert check_transition(a, b) is b

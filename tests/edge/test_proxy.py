@@ -242,3 +242,29 @@ def test_response_sizes(edge: Edge, n: int) -> None:
     """Bodies of many sizes pass through byte-exact."""
     r = get(edge, f"/bytes?n={n}")
     assert r.status_code == 200 and len(r.content) == n
+
+
+def test_cdn_loop_is_refused(edge: Edge, origin_port: int) -> None:
+    """A request that already passed Veil more than 4 times is answered 508, not forwarded."""
+    r = httpx.get(
+        f"http://127.0.0.1:{edge.port}/m-loop",
+        headers={"Host": "site.test", "CDN-Loop": "veil, veil, other, veil, veil, veil"},
+    )
+    assert r.status_code == 508
+    assert "GET /m-loop" not in origin_seen(origin_port)
+
+
+def test_idempotent_request_retried_once_on_a_dead_pooled_connection(edge: Edge) -> None:
+    """A GET that meets a reused origin connection closing unanswered is retried, not 502."""
+    with httpx.Client(base_url=f"http://127.0.0.1:{edge.port}", headers={"Host": "site.test"}) as c:
+        assert c.get("/arm-drop").status_code == 200
+        r = c.get("/echo")
+        assert r.status_code == 200 and r.json()["target"] == "/echo"
+
+
+def test_non_idempotent_request_is_not_retried(edge: Edge) -> None:
+    """A POST on a connection that dies unanswered is not replayed: 502."""
+    with httpx.Client(base_url=f"http://127.0.0.1:{edge.port}", headers={"Host": "site.test"}) as c:
+        assert c.get("/arm-drop").status_code == 200
+        r = c.post("/echo", content=b"once")
+        assert r.status_code == 502

@@ -10,6 +10,7 @@ Routes (query strings pick sizes and delays):
   /redirect             a Location naming the origin's own address
   /status?code=N        an empty response with that status
   /ws                   a WebSocket-style upgrade (101) that then echoes raw bytes
+  /arm-drop             answers, then drops the NEXT request on the same connection unanswered
   /__seen, /__reset     the request targets received so far (for "the origin never saw it")
 Anything else answers 200 with a small text body.
 """
@@ -66,6 +67,7 @@ def response(status: int, body: bytes, ctype: str = "text/plain", extra: str = "
 
 async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     port = writer.get_extra_info("sockname")[1]
+    drop_next = False
     try:
         while True:
             head = await read_head(reader)
@@ -73,6 +75,9 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                 return
             method, target, headers = head
             SEEN.append(f"{method} {target}")
+            if drop_next:
+                return  # closes without a response, like an origin's idle timeout race
+            drop_next = target == "/arm-drop"
             body = await read_body(reader, headers)
             url = urlsplit(target)
             q = {k: v[0] for k, v in parse_qs(url.query).items()}

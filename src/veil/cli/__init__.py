@@ -11,10 +11,11 @@ import sys
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from veil import __version__
 
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,7 +26,7 @@ def cli() -> None:
 
 def fail(message: str, code: int = 1) -> None:
     """Print one error line and exit non-zero."""
-    err_console.print(f"[red]error:[/red] {message}")
+    err_console.print(f"[red]error:[/red] {escape(message)}")
     sys.exit(code)
 
 
@@ -46,7 +47,7 @@ def main(args: list[str] | None = None) -> None:
     except click.ClickException as exc:
         ctx = getattr(exc, "ctx", None)
         where = f"veil {ctx.command_path.removeprefix('veil ')}: " if ctx else "veil: "
-        err_console.print(f"[red]error:[/red] {where}{exc.format_message()}")
+        err_console.print(f"[red]error:[/red] {escape(where + exc.format_message())}")
         sys.exit(exc.exit_code or 2)
     if isinstance(result, int) and result:
         sys.exit(result)

@@ -292,6 +292,7 @@ def control(
 ) -> None:
     """Run the control plane alone (API on --api-listen)."""
     from veil.control.bootstrap import prepare
+    from veil.control.server import ControlServerError
     from veil.control.server import run as run_control
 
     settings = ControlSettings(
@@ -312,7 +313,10 @@ def control(
         console.print(f"Operator token (shown once; saved to {data_dir / 'admin.token'}):")
         console.print(f"  [bold]{boot.operator_token}[/]")
     console.print(f"Edge token for `veil edge --token`: saved to {data_dir / 'edge.token'}")
-    run_control(settings)
+    try:
+        run_control(settings)
+    except ControlServerError as exc:  # e.g. the address is in use: one line, no traceback
+        fail(str(exc))
 
 
 @cli.command()

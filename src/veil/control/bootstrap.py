@@ -2,8 +2,9 @@
 
 `prepare(settings)` is idempotent. On the first start (or when `admin.token` is missing) it
 creates the operator's `admin` token and writes it to `data_dir/admin.token` (mode 0600); the
-plain value is returned only then. On every start it mints a fresh `edge:read` token for the
-local edge into `data_dir/edge.token` and revokes the previous one. With
+plain value is returned only then. The `edge:read` token for the local edge in
+`data_dir/edge.token` is kept across restarts while it is valid (edges started apart with it keep
+following a restarted control); a missing or revoked one is replaced. With
 `demo_origin=(host, port)` it keeps zone `demo.localhost` (account "Demo") proxied to that
 origin.
 """
@@ -29,7 +30,7 @@ from veil.control.store.models import Account
 from veil.control.store.repo import accounts, dns_records, tokens, zone_settings, zones
 from veil.control.store.repo.audit import SYSTEM_ACTOR
 from veil.control.store.repo.paging import Page
-from veil.control.tokens import Permission
+from veil.control.tokens import Permission, hash_token
 from veil.settings import ControlSettings
 
 ADMIN_TOKEN_FILE = "admin.token"  # noqa: S105 (a name, not a secret)
@@ -110,7 +111,24 @@ def _ensure_operator_token(session: Session, data_dir: Path, now: datetime) -> s
     return value
 
 
+def _current_edge_token(session: Session, data_dir: Path, now: datetime) -> str | None:
+    """The saved edge token, if it is still an active edge:read token."""
+    try:
+        value = (data_dir / EDGE_TOKEN_FILE).read_text().strip()
+    except OSError:
+        return None
+    token = tokens.find_token_by_hash(session=session, token_hash=hash_token(value))
+    if token is None or token.revoked_on is not None or token.name != EDGE_TOKEN_NAME:
+        return None
+    if token.expires_on is not None and token.expires_on <= now:
+        return None
+    return value
+
+
 def _rotate_edge_token(session: Session, data_dir: Path, now: datetime) -> str:
+    current = _current_edge_token(session, data_dir, now)
+    if current is not None:
+        return current
     for old in tokens.find_tokens_by_name(session=session, name=EDGE_TOKEN_NAME):
         if old.revoked_on is None:
             tokens.revoke_token(session=session, token=old, now=now)

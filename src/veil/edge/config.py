@@ -97,7 +97,7 @@ class StaticFile:
                 snapshot = snapshot_from_json(self._path.read_bytes())
             except (OSError, SnapshotError) as exc:
                 raise SourceUnavailable(str(exc)) from exc
-            if snapshot.version > after or after == 0:
+            if snapshot.version != after:
                 return snapshot
         await asyncio.sleep(self._interval)
         return None

@@ -48,8 +48,12 @@ class EdgeContext:
         self._ray_counter = int.from_bytes(os.urandom(3), "big")
 
     def install(self, snapshot: Snapshot) -> bool:
-        """Swap in a newer snapshot; connections in flight keep the one they routed with."""
-        if snapshot.version <= self.snapshot.version and self.snapshot.version != 0:
+        """Swap in another snapshot; exchanges in flight keep the route they took.
+
+        Control is authoritative: any version other than the current one is installed, so an
+        edge also follows a control whose database was restored to an older version.
+        """
+        if snapshot.version == self.snapshot.version and self.snapshot is not EMPTY_SNAPSHOT:
             return False
         self.snapshot = snapshot
         self.metrics.snapshot_version = snapshot.version

@@ -76,6 +76,7 @@ class Exchange:
         "resp_extra",
         "resp_headers",
         "resp_in_trailers",
+        "resp_keep_alive",
         "resp_reason",
         "resp_status",
         "resp_trailers",
@@ -141,6 +142,7 @@ class Exchange:
         self.resp_in_trailers = False
         self.resp_complete = False
         self.resp_close_delimited = False
+        self.resp_keep_alive = False  # the origin's framing allows reuse (read at message end)
         self.resp_extra = False
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -399,6 +401,7 @@ class Exchange:
             self.resp_close_delimited = length is None and not self._response_chunked()
         self._write_head(status, framing)
         if bodyless:
+            self.resp_keep_alive = conn.parser.should_keep_alive()
             self.resp_complete = True
 
     def on_body(self, data: bytes) -> None:
@@ -412,6 +415,11 @@ class Exchange:
     def on_message_complete(self) -> None:
         if self.resp_complete or not self.resp_in_trailers:
             return
+        conn = self.upstream
+        # llhttp resets its keep-alive verdict once feed_data returns: read it here.
+        self.resp_keep_alive = (
+            conn is not None and conn.parser is not None and (conn.parser.should_keep_alive())
+        )
         if self.chunked_out:
             self._end_chunked()
         self.resp_complete = True
@@ -491,8 +499,7 @@ class Exchange:
                 and not (self.method == b"HEAD" and self._head_announced_body())
                 and not self.resp_close_delimited
                 and self.request_complete
-                and conn.parser is not None
-                and conn.parser.should_keep_alive()
+                and self.resp_keep_alive
             )
             pool = self.client.ctx.pool
             if reusable:

@@ -62,6 +62,7 @@ class ClientConnection(asyncio.Protocol):
         "head_bytes",
         "header_bytes",
         "headers",
+        "heads_done",
         "in_head",
         "parser",
         "parsing",
@@ -84,6 +85,7 @@ class ClientConnection(asyncio.Protocol):
         self.headers: list[Header] = []
         self.header_bytes = 0
         self.head_bytes = 0
+        self.heads_done = 0  # heads completed on this connection
         self.in_head = False
         self.parsing: Exchange | None = None
         self.active: Exchange | None = None
@@ -121,18 +123,9 @@ class ClientConnection(asyncio.Protocol):
             return
         if self.paused & self.PAUSE_DONE:
             return  # after a refusal or `Connection: close`, further bytes are dropped
-        if self.parsing is None or self.in_head:
-            if self.parsing is None and not self.in_head and self.deadline_kind == IDLE:
-                self._set_deadline(HEAD, self.ctx.settings.header_timeout)
-            self.head_bytes += len(data)
-            settings = self.ctx.settings
-            if self.head_bytes > settings.max_header_bytes + settings.max_target_bytes + 4096:
-                too_long_target = len(self.url) > settings.max_target_bytes
-                return self.refuse(
-                    Rejection(414, "the request target is too long")
-                    if too_long_target
-                    else Rejection(431, "the request header fields are too large")
-                )
+        if self.parsing is None and not self.in_head and self.deadline_kind == IDLE:
+            self._set_deadline(HEAD, self.ctx.settings.header_timeout)
+        heads_before = self.heads_done
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade as upgrade:
@@ -145,6 +138,22 @@ class ClientConnection(asyncio.Protocol):
                 self._stop_reading()  # data after `Connection: close` is dropped (RFC 9112 §9.6)
                 return
             self.refuse(Rejection(400, f"malformed request: {exc}"))
+            return
+        if self.in_head:
+            self._guard_partial_head(len(data), heads_before)
+
+    def _guard_partial_head(self, size: int, heads_before: int) -> None:
+        """Bound a head that never ends: llhttp buffers a partial field internally, so count
+        the reads that completed no head (exact limits are checked per field in on_header)."""
+        self.head_bytes = self.head_bytes + size if self.heads_done == heads_before else 0
+        settings = self.ctx.settings
+        if self.head_bytes > settings.max_header_bytes + settings.max_target_bytes + 4096:
+            too_long_target = len(self.url) > settings.max_target_bytes
+            self.refuse(
+                Rejection(414, "the request target is too long")
+                if too_long_target
+                else Rejection(431, "the request header fields are too large")
+            )
 
     def eof_received(self) -> bool | None:
         # A half-closed visitor may still read our answer to a complete request.
@@ -210,6 +219,7 @@ class ClientConnection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         self.in_head = False
         self.head_bytes = 0
+        self.heads_done += 1
         parser = self.parser
         version = parser.get_http_version()
         scan = scan_request(self.headers)
@@ -324,7 +334,10 @@ class ClientConnection(asyncio.Protocol):
         if ctx.draining:
             self._close()
             return
-        self._set_deadline(IDLE, ctx.settings.keepalive_timeout)
+        if self.in_head:  # the next request's head is partly here: it gets the head timeout
+            self._set_deadline(HEAD, ctx.settings.header_timeout)
+        else:
+            self._set_deadline(IDLE, ctx.settings.keepalive_timeout)
 
     def start_tunnel(self, exchange: Exchange, conn: UpstreamConnection, rest: bytes) -> None:
         """Splice the visitor and the origin after a 101 (WebSocket)."""
