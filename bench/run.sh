@@ -48,6 +48,15 @@ mkdir -p "$OUT"
 # 500 client connections plus as many to the origin need more than the usual 1024 descriptors.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-"$PY" bench/harness.py "$@"
+# The harness runs in the background so that a signal reaches this script at once (bash
+# defers traps while a foreground child runs); it is passed on, and the harness stops its
+# servers before it exits.
+"$PY" bench/harness.py "$@" &
+harness=$!
+trap 'kill -TERM "$harness" 2>/dev/null || true' INT TERM HUP
+status=0
+wait "$harness" || status=$?
+while kill -0 "$harness" 2>/dev/null; do  # interrupted by a signal: let it finish cleaning up
+    wait "$harness" || status=$?
+done
+exit "$status"
