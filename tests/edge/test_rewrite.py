@@ -81,7 +81,7 @@ def test_response_head_replaces_server_and_strips_hop_by_hop() -> None:
         keep_alive=True,
         http10_client=False,
         framing=b"Content-Length: 1\r\n",
-        origin_authorities=frozenset(),
+        origin_authorities=frozenset,
         visitor_host=b"a.test",
     )
     assert b"10.0.0.5" not in head and b"Server: veil\r\n" in head and b'ETag: "e"' in head

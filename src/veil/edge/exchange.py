@@ -61,7 +61,7 @@ class Exchange:
         "host",
         "keep_alive",
         "method",
-        "origin_authorities",
+        "origin_ip",
         "out",
         "pending_body",
         "pending_size",
@@ -134,7 +134,7 @@ class Exchange:
         self.sent = 0
         self.status = 0
         self.retried = False
-        self.origin_authorities: frozenset[bytes] = frozenset()
+        self.origin_ip = ""  # the address connected to, for hiding it in Location
         self.resp_status = 0
         self.resp_reason = b""
         self.resp_headers: list[Header] = []
@@ -246,6 +246,7 @@ class Exchange:
         conn.parser = httptools.HttpResponseParser(self)
         conn.requests += 1
         self.upstream = conn
+        self.origin_ip = conn.key[0]
         origin = route.zone.origin
         host_out = origin.host_header.encode() if origin.host_header else self.scan.hosts[0]
         head = upstream_request_head(
@@ -259,16 +260,6 @@ class Exchange:
             ray=self.ray,
             chunked_body=self.chunked_in,
             websocket=self.websocket,
-        )
-        ip = conn.key[0]
-        bracketed = f"[{ip}]" if ":" in ip else ip
-        self.origin_authorities = frozenset(
-            {
-                bracketed.encode(),
-                f"{bracketed}:{origin.port}".encode(),
-                *(a.lower().encode() for a in route.addresses),
-                *((origin.host_header.lower().encode(),) if origin.host_header else ()),
-            }
         )
         transport = conn.transport
         assert transport is not None
@@ -467,6 +458,20 @@ class Exchange:
         )
         self.status = status
         self.head_sent = True
+
+    def origin_authorities(self) -> frozenset[bytes]:
+        """Every way the origin may name itself in a URL (computed only when one is seen)."""
+        route = self.route
+        if route is None:
+            return frozenset()
+        origin = route.zone.origin
+        names = {a.lower().encode() for a in route.addresses}
+        if origin.host_header:
+            names.add(origin.host_header.lower().encode())
+        if self.origin_ip:
+            ip = self.origin_ip
+            names.add((f"[{ip}]" if ":" in ip else ip).encode())
+        return frozenset(names | {n + b":%d" % origin.port for n in names})
 
     def _flush(self) -> None:
         out = self.out

@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from veil.http.headers import (
     EDGE_SET_REQUEST_FIELDS,
     HOP_BY_HOP,
@@ -150,7 +152,7 @@ def client_response_head(
     keep_alive: bool,
     http10_client: bool,
     framing: bytes,
-    origin_authorities: frozenset[bytes],
+    origin_authorities: Callable[[], frozenset[bytes]],
     visitor_host: bytes,
     upgrade: bytes | None = None,
 ) -> bytes:
@@ -171,7 +173,7 @@ def client_response_head(
         if n in drop or n in ORIGIN_PRIVATE_RESPONSE_FIELDS or n == b"content-length":
             continue
         if n == b"location" or n == b"content-location":
-            value = hide_origin_in_url(value, origin_authorities, visitor_host)
+            value = hide_origin_in_url(value, origin_authorities(), visitor_host)
         append(name)
         append(b": ")
         append(value)
