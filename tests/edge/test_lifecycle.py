@@ -71,39 +71,15 @@ def test_origin_failures_are_branded_and_hide_the_origin(tmp_path: Path, origin_
 
 def test_private_origin_refused_without_the_flag(tmp_path: Path, origin_port: int) -> None:
     """Without --allow-private-origins a loopback origin is refused at connect time (530)."""
-    snap = tmp_path / "s.json"
-    snap.write_text(json.dumps(snapshot_doc(origin_port)))
-    port = free_port()
-    import subprocess
-    import sys
-
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "veil",
-            "edge",
-            "--snapshot",
-            str(snap),
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--state-dir",
-            str(tmp_path / "st"),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    e = start_edge(tmp_path, snapshot_doc(origin_port), private=False)
     try:
-        wait_port(port)
-        r = _get(port, "/m-private")
+        r = _get(e.port, "/m-private")
         assert r.status_code == 530
         assert "127.0.0.1" not in r.text
         seen = httpx.get(f"http://127.0.0.1:{origin_port}/__seen").json()
         assert "GET /m-private" not in seen
     finally:
-        proc.terminate()
-        proc.wait(40)
+        e.stop()
 
 
 def test_snapshot_swap_keeps_connections_and_applies_fast(tmp_path: Path, origin_port: int) -> None:
@@ -142,36 +118,12 @@ def test_restarted_edge_serves_from_saved_snapshot(tmp_path: Path, origin_port: 
     time.sleep(0.2)
     e.stop()
     assert (e.state_dir / "snapshot.json").exists()
-    import subprocess
-    import sys
-
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "veil",
-            "edge",
-            "--control",
-            f"http://127.0.0.1:{free_port()}",
-            "--token",
-            "veil_unused",
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--state-dir",
-            str(e.state_dir),
-            "--allow-private-origins",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    unreachable = ["--control", f"http://127.0.0.1:{free_port()}", "--token", "veil_unused"]
+    again = start_edge(tmp_path / "again", None, source=unreachable, state=e.state_dir)
     try:
-        wait_port(port)
-        assert _get(port, "/").text == "hello from origin"
+        assert _get(again.port, "/").text == "hello from origin"
     finally:
-        proc.terminate()
-        proc.wait(40)
+        again.stop()
 
 
 def test_sigterm_drains_in_flight_requests(tmp_path: Path, origin_port: int) -> None:
@@ -278,36 +230,9 @@ def test_access_log_and_metrics(tmp_path: Path, origin_port: int) -> None:
 
 def test_zone_pointing_at_the_edge_itself_is_refused(tmp_path: Path) -> None:
     """Even with private origins allowed, the edge never proxies to its own socket (530)."""
-    from tests.support.procs import Edge
-
     port = free_port()
-    doc = snapshot_doc(port)
-    snap = tmp_path / "s.json"
-    snap.write_text(json.dumps(doc))
-    import subprocess
-    import sys
-
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "veil",
-            "edge",
-            "--snapshot",
-            str(snap),
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--state-dir",
-            str(tmp_path / "st"),
-            "--allow-private-origins",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    e = Edge(proc=proc, port=port, state_dir=tmp_path / "st", snapshot_file=snap)  # type: ignore[arg-type]
+    e = start_edge(tmp_path, snapshot_doc(port), port=port)
     try:
-        wait_port(port)
         assert _get(port, "/").status_code == 530
     finally:
         e.stop()

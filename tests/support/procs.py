@@ -103,33 +103,48 @@ class Edge:
 
 
 def start_edge(
-    tmp: Path, doc: dict[str, Any], *, workers: int = 1, extra: list[str] | None = None
+    tmp: Path,
+    doc: dict[str, Any] | None,
+    *,
+    workers: int = 1,
+    extra: list[str] | None = None,
+    port: int | None = None,
+    private: bool = True,
+    source: list[str] | None = None,
+    state: Path | None = None,
 ) -> Edge:
+    """Run `veil edge` on 127.0.0.1 from a snapshot file (`doc`) or another `source`
+    (e.g. `["--control", URL, "--token", T]`), and wait until it accepts connections."""
     tmp.mkdir(parents=True, exist_ok=True)
     snap = tmp / "snapshot-source.json"
-    snap.write_text(json.dumps(doc))
-    port = free_port()
-    state = tmp / "edge-state"
+    if doc is not None:
+        snap.write_text(json.dumps(doc))
+    port = port or free_port()
+    state = state or tmp / "edge-state"
     proc = subprocess.Popen(
         [
             *VEIL,
             "edge",
-            "--snapshot",
-            str(snap),
+            *(source if source is not None else ["--snapshot", str(snap)]),
             "--listen",
             f"127.0.0.1:{port}",
             "--workers",
             str(workers),
             "--state-dir",
             str(state),
-            "--allow-private-origins",
+            *(["--allow-private-origins"] if private else []),
             *(extra or []),
         ],
         stdout=subprocess.DEVNULL,
         cwd=tmp,
     )
-    wait_port(port)
-    return Edge(proc=proc, port=port, state_dir=state, snapshot_file=snap)
+    edge = Edge(proc=proc, port=port, state_dir=state, snapshot_file=snap)
+    try:
+        wait_port(port)
+    except TimeoutError:
+        edge.stop()
+        raise
+    return edge
 
 
 def raw_request(port: int, data: bytes, *, timeout: float = 3.0) -> bytes:

@@ -88,10 +88,24 @@ def _ensure_operator_token(session: Session, data_dir: Path, now: datetime) -> s
     ]
     if active and (data_dir / ADMIN_TOKEN_FILE).exists():
         return None
+    return _mint_saved_token(
+        session,
+        data_dir / ADMIN_TOKEN_FILE,
+        ADMIN_TOKEN_NAME,
+        Permission.ADMIN,
+        "token.create",
+        now,
+    )
+
+
+def _mint_saved_token(
+    session: Session, path: Path, name: str, permission: Permission, action: str, now: datetime
+) -> str:
+    """Create a system token, audit it, and write its value to `path` (mode 0600)."""
     token, value = tokens.create_token(
         session=session,
-        name=ADMIN_TOKEN_NAME,
-        permissions=[Permission.ADMIN.value],
+        name=name,
+        permissions=[permission.value],
         zone_ids=None,
         expires_on=None,
         created_by=None,
@@ -100,14 +114,14 @@ def _ensure_operator_token(session: Session, data_dir: Path, now: datetime) -> s
     commit_change(
         session=session,
         actor=SYSTEM_ACTOR,
-        action="token.create",
+        action=action,
         resource_type="token",
         resource_id=token.id,
         now=now,
-        after={"name": ADMIN_TOKEN_NAME, "permissions": [Permission.ADMIN.value]},
+        after={"name": name, "permissions": [permission.value]},
         edge_visible=False,
     )
-    write_secret(data_dir / ADMIN_TOKEN_FILE, value)
+    write_secret(path, value)
     return value
 
 
@@ -132,27 +146,14 @@ def _rotate_edge_token(session: Session, data_dir: Path, now: datetime) -> str:
     for old in tokens.find_tokens_by_name(session=session, name=EDGE_TOKEN_NAME):
         if old.revoked_on is None:
             tokens.revoke_token(session=session, token=old, now=now)
-    token, value = tokens.create_token(
-        session=session,
-        name=EDGE_TOKEN_NAME,
-        permissions=[Permission.EDGE_READ.value],
-        zone_ids=None,
-        expires_on=None,
-        created_by=None,
-        now=now,
+    return _mint_saved_token(
+        session,
+        data_dir / EDGE_TOKEN_FILE,
+        EDGE_TOKEN_NAME,
+        Permission.EDGE_READ,
+        "token.rotate",
+        now,
     )
-    commit_change(
-        session=session,
-        actor=SYSTEM_ACTOR,
-        action="token.rotate",
-        resource_type="token",
-        resource_id=token.id,
-        now=now,
-        after={"name": EDGE_TOKEN_NAME, "permissions": [Permission.EDGE_READ.value]},
-        edge_visible=False,
-    )
-    write_secret(data_dir / EDGE_TOKEN_FILE, value)
-    return value
 
 
 def _ensure_demo(session: Session, host: str, port: int, now: datetime) -> None:
