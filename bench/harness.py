@@ -27,7 +27,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
@@ -61,6 +61,7 @@ class Bench:
     origin: Server | None = None
     budget_end: float = 0.0  # monotonic time after which no more waiting or re-measuring
     veil_src: Path | None = None  # --veil-ref: an exported src/ tree; None: the work tree
+    edge_seen: dict[str, dict[str, int]] = field(default_factory=dict)  # see edge_counters
 
     def ours(self, proxy: Server) -> set[int]:
         """Process groups that belong to the bench (the rest of the machine is "other")."""
@@ -396,8 +397,37 @@ def measure(bench: Bench, server: Server, port: int, scenario: Scenario) -> dict
     if not server.alive():
         raise RuntimeError(f"{server.name} died during {scenario.label}:\n{server.tail()}")
     result = summarise(server.name, scenario, wrk, cpu_use, argv)
+    if server.name.startswith("veil"):
+        result["edge"] = edge_counters(server.name, bench.edge_seen)
     print(progress_line(result), flush=True)
     return result
+
+
+def edge_counters(name: str, seen: dict[str, dict[str, int]]) -> dict[str, float]:
+    """The edge's own counters since the previous call (warm-up included), once they settle.
+
+    Workers dump their metrics every second. Origin connections per request shows whether
+    upstream keep-alive works; client connections still open after wrk has closed all of
+    its connections shows whether the edge lets go of them.
+    """
+    time.sleep(1.5)
+    path = OUT / name / "state" / "metrics" / "worker-0.json"
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    now = {
+        "requests": sum(int(v) for v in doc.get("requests", {}).values()),
+        "upstream_connects": int(doc.get("upstream_connects", 0)),
+    }
+    before = seen.get(name, {"requests": 0, "upstream_connects": 0})
+    seen[name] = now
+    requests = max(now["requests"] - before["requests"], 1)
+    connects = now["upstream_connects"] - before["upstream_connects"]
+    return {
+        "origin_connects_per_request": round(connects / requests, 4),
+        "client_connections_open_after": int(doc.get("connections_open", 0)),
+    }
 
 
 def summarise(
@@ -425,12 +455,18 @@ def summarise(
 
 
 def progress_line(r: dict[str, object]) -> str:
-    cpu = r["cpu"]
+    cpu, edge = r["cpu"], r.get("edge")
     assert isinstance(cpu, dict)
-    return (
+    line = (
         f"  {r['scenario']:<17} {float(str(r['rps'])):>9.0f} req/s  p50 {r['p50_us']} us  "
         f"p99 {r['p99_us']} us  proxy CPU {cpu['proxy_cpu']:.0%}  other CPU {cpu['other_cpu']:.0%}"
     )
+    if isinstance(edge, dict) and edge:
+        line += (
+            f"  origin connects/req {edge['origin_connects_per_request']:.3f}"
+            f"  client conns left open {edge['client_connections_open_after']}"
+        )
+    return line
 
 
 def _version(argv: list[str]) -> str:

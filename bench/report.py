@@ -74,7 +74,28 @@ def markdown(rows: list[Row]) -> str:
             f"| {cpu(r, 'other_cpu')} | {errors(r)} |"
         )
     verdicts = targets(rows)
-    return "\n".join(lines + (["", *verdicts] if verdicts else []))
+    return "\n".join(lines + edge_lines(rows) + (["", *verdicts] if verdicts else []))
+
+
+def edge_lines(rows: list[Row]) -> list[str]:
+    """The edge's own counters per run (warm-up included): keep-alive reuse and leaks."""
+    out = []
+    for r in rows:
+        edge = r.get("edge")
+        if isinstance(edge, dict) and edge:
+            out.append(
+                f"| {r['scenario']} | {r['proxy']} | {edge['origin_connects_per_request']:.3f} "
+                f"| {edge['client_connections_open_after']} |"
+            )
+    if not out:
+        return []
+    head = [
+        "",
+        "| Scenario | Proxy | origin connections opened per request "
+        "| client connections the edge still holds after wrk closed all |",
+        "|---|---|--:|--:|",
+    ]
+    return head + out
 
 
 def targets(rows: list[Row]) -> list[str]:
