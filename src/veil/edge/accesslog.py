@@ -12,6 +12,12 @@ import os
 import time
 from pathlib import Path
 
+_LINE = (
+    '{"time":%.3f,"ray":"%s","zone":%s,"client_ip":"%s","method":%s,"host":%s,"path":%s,'
+    '"status":%d,"bytes":%d,"duration_ms":%.3f,"origin_ms":%s,"cache":"%s"}'
+)
+_quote = json.JSONEncoder(ensure_ascii=True).encode  # a str -> its JSON string literal
+
 
 class AccessLog:
     def __init__(self, path: Path, *, flush_bytes: int = 64 * 1024) -> None:
@@ -36,22 +42,21 @@ class AccessLog:
         origin_time: float | None,
         cache: str,
     ) -> None:
-        line = json.dumps(
-            {
-                "time": round(time.time(), 3),
-                "ray": ray.decode(),
-                "zone": zone,
-                "client_ip": client_ip,
-                "method": method.decode("latin-1"),
-                "host": host,
-                "path": path.decode("latin-1"),
-                "status": status,
-                "bytes": sent,
-                "duration_ms": round(duration * 1000, 3),
-                "origin_ms": None if origin_time is None else round(origin_time * 1000, 3),
-                "cache": cache,
-            },
-            separators=(",", ":"),
+        # Hand-formatted: json.dumps of a dict cost several times more per line, measured on
+        # the hit path. Free text (path, host, zone) still goes through the JSON encoder.
+        line = _LINE % (
+            time.time(),
+            ray.decode(),
+            _quote(zone) if zone is not None else "null",
+            client_ip,
+            _quote(method.decode("latin-1")),
+            _quote(host),
+            _quote(path.decode("latin-1")),
+            status,
+            sent,
+            duration * 1000,
+            "null" if origin_time is None else "%.3f" % (origin_time * 1000),
+            cache,
         )
         self._buf.append(line)
         self._size += len(line) + 1

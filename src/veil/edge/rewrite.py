@@ -23,6 +23,18 @@ from veil.http.headers import (
     forwarded_element,
 )
 
+# Fields never copied from an origin's response: hop-by-hop (RFC 9110 §7.6.1), the origin's
+# self-description, and framing (the edge frames the body itself).
+_RESPONSE_SKIP = HOP_BY_HOP | ORIGIN_PRIVATE_RESPONSE_FIELDS | {b"content-length"}
+_PLAIN_CONNECTION_OPTIONS = frozenset({b"keep-alive", b"close"})
+# Fields never copied from a visitor's request: hop-by-hop, the ones the edge sets itself,
+# and the ones it rebuilds (Host, X-Forwarded-For, Forwarded, framing, Expect).
+_REQUEST_SKIP = (
+    HOP_BY_HOP
+    | EDGE_SET_REQUEST_FIELDS
+    | {b"host", b"x-forwarded-for", b"expect", b"content-length", b"forwarded"}
+)
+
 CDN_LOOP_TOKEN = b"veil"
 MAX_CDN_LOOP = 4  # more passes than this through Veil is a loop (RFC 8586 §3)
 
@@ -95,23 +107,19 @@ def upstream_request_head(
     websocket: bool,
 ) -> bytes:
     """The request head sent to the origin, rebuilt field by field."""
-    drop = HOP_BY_HOP | connection_tokens(scan.connection) if scan.connection else HOP_BY_HOP
+    skip = _REQUEST_SKIP
+    if scan.connection:
+        options = connection_tokens(scan.connection) - _PLAIN_CONNECTION_OPTIONS
+        if options:
+            skip = skip | options
     out = [method, b" ", target, b" HTTP/1.1\r\nHost: ", host_out, b"\r\n"]
     append = out.append
     forwarded: list[bytes] = []
     for name, value in headers:
         n = name.lower()
-        if (
-            n in drop
-            or n in EDGE_SET_REQUEST_FIELDS
-            or n == b"host"
-            or n == b"x-forwarded-for"
-            or n == b"expect"
-            or n == b"content-length"
-        ):
-            continue
-        if n == b"forwarded":
-            forwarded.append(value)
+        if n in skip:
+            if n == b"forwarded":
+                forwarded.append(value)
             continue
         append(name)
         append(b": ")
@@ -155,22 +163,34 @@ def client_response_head(
     origin_authorities: Callable[[], frozenset[bytes]],
     visitor_host: bytes,
     upgrade: bytes | None = None,
+    named: frozenset[bytes] | None = None,
 ) -> bytes:
-    """The response head sent to the visitor.
+    """The response head sent to the visitor, in one pass over the origin's fields.
 
     `framing` is the framing field line to add (b"Content-Length: N\\r\\n",
     b"Transfer-Encoding: chunked\\r\\n" or b"" for close-delimited / bodiless responses).
     """
-    conn_opts: list[bytes] = []
-    for name, value in headers:
-        if name.lower() == b"connection":
-            conn_opts.append(value)
-    drop = HOP_BY_HOP | connection_tokens(conn_opts) if conn_opts else HOP_BY_HOP
+    skip = _RESPONSE_SKIP if named is None else _RESPONSE_SKIP | named
     out = [status_line]
     append = out.append
     for name, value in headers:
         n = name.lower()
-        if n in drop or n in ORIGIN_PRIVATE_RESPONSE_FIELDS or n == b"content-length":
+        if n in skip:
+            if n == b"connection" and named is None:
+                options = connection_tokens((value,)) - _PLAIN_CONNECTION_OPTIONS
+                if options:  # rare: the origin names more hop-by-hop fields; start over
+                    return client_response_head(
+                        status_line=status_line,
+                        headers=headers,
+                        ray=ray,
+                        keep_alive=keep_alive,
+                        http10_client=http10_client,
+                        framing=framing,
+                        origin_authorities=origin_authorities,
+                        visitor_host=visitor_host,
+                        upgrade=upgrade,
+                        named=_connection_options(headers),
+                    )
             continue
         if n == b"location" or n == b"content-location":
             value = hide_origin_in_url(value, origin_authorities(), visitor_host)
@@ -192,6 +212,10 @@ def client_response_head(
         append(b"Connection: keep-alive\r\n")
     append(b"\r\n")
     return b"".join(out)
+
+
+def _connection_options(headers: list[Header]) -> frozenset[bytes]:
+    return connection_tokens(v for n, v in headers if n.lower() == b"connection")
 
 
 def hide_origin_in_url(value: bytes, origin_authorities: frozenset[bytes], host: bytes) -> bytes:
