@@ -19,26 +19,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
-import re
 import shlex
 import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 import spy
 from load import HOST, CpuWindow, Scenario, cpu_jiffies, run_wrk, wrk_argv
-from procs import PidBook, Server, free_port, pinned, wait_until_serving
+from meta import describe
+from procs import PidBook, Server, free_port, wait_until_serving
 from report import markdown
-
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
-OUT = BENCH / "out"
+from servers import OUT, ROOT, edge_port, export_source, nginx_server, resolve_ref, veil_server
 
 SCENARIOS = (
     Scenario("1 KiB, 50 conns", "/1k.bin", 1024, 50),
@@ -46,7 +41,6 @@ SCENARIOS = (
     Scenario("1 KiB, 500 conns", "/1k.bin", 1024, 500),
 )
 OTHER_CPU_LIMIT = 0.15  # cores of non-bench work tolerated during a measured run
-PLACEHOLDER = re.compile(r"@[A-Z_]+@")
 PROXIES = ("nginx", "veil", "veil+log")
 
 
@@ -89,7 +83,7 @@ def main() -> int:
         bench.veil_src = export_source(args.veil_ref)
     bench.origin_port = free_port()
     bench.origin = nginx_server("origin", bench.origin_port, bench.cpus["origin"], book)
-    meta = describe(args, bench.cpus, bench.origin.argv)
+    meta = describe(args, bench.cpus, bench.origin.argv, PROXIES)
     results: list[dict[str, object]] = []
     failures: dict[str, str] = {}
     try:
@@ -181,105 +175,6 @@ def prepare_dirs() -> None:
             target.write_bytes(rng.randbytes(size))
 
 
-def render(template: str, target: Path, **values: object) -> None:
-    """Fill `@NAME@` placeholders (nginx itself uses `$`, so no string.Template)."""
-    text = (BENCH / template).read_text()
-    for key, value in values.items():
-        text = text.replace(f"@{key.upper()}@", str(value))
-    left = [line for line in text.splitlines() if PLACEHOLDER.search(line.partition("#")[0])]
-    if left:
-        raise ValueError(f"unfilled placeholder in {template}: {left[0].strip()}")
-    target.write_text(text)
-
-
-def nginx_server(
-    name: str, port: int, cpu: int | None, book: PidBook, origin_port: int | None = None
-) -> Server:
-    d = OUT / name
-    conf = d / "nginx.conf"
-    user = "user root;" if os.geteuid() == 0 else ""  # workers write proxy temp files in out/
-    if origin_port is None:
-        render("nginx-origin.conf.in", conf, user=user, dir=d, port=port, www=OUT / "www")
-    else:
-        render("nginx-proxy.conf.in", conf, user=user, dir=d, port=port, origin_port=origin_port)
-    argv = ["nginx", "-p", str(d), "-c", str(conf), "-e", str(d / "error.log"),
-            "-g", "daemon off;"]  # fmt: skip
-    return Server(name, pinned(cpu, argv), d / "stdout.log", book)
-
-
-def veil_server(bench: Bench, name: str) -> Server:
-    d = OUT / name
-    snapshot = d / "snapshot.json"
-    snapshot.write_text(json.dumps(snapshot_doc(bench.origin_port), indent=1))
-    argv = [str(ROOT / ".venv" / "bin" / "veil"), "edge", "--snapshot", str(snapshot),
-            "--listen", "127.0.0.1:0", "--workers", "1", "--state-dir", str(d / "state"),
-            "--allow-private-origins"]  # fmt: skip
-    if name == "veil":
-        argv.append("--no-access-log")
-    env = None
-    if bench.veil_src is not None:  # --veil-ref: that commit's src/ ahead of the editable install
-        env = {**os.environ, "PYTHONPATH": str(bench.veil_src)}
-    return Server(name, pinned(bench.cpus["proxy"], argv), d / "stdout.log", bench.book, env)
-
-
-def resolve_ref(ref: str) -> str:
-    done = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--short", "--verify", f"{ref}^{{commit}}"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"bench: --veil-ref {ref}: not a commit")
-    return done.stdout.strip()
-
-
-def export_source(ref: str) -> Path:
-    """src/ of commit `ref`, unpacked under bench/out/ (to measure it, not the work tree)."""
-    target = OUT / "veil-src"
-    subprocess.run(["rm", "-rf", str(target)], check=True)
-    target.mkdir(parents=True)
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", ref, "src"], capture_output=True, check=False
-    )
-    if archive.returncode != 0:
-        raise SystemExit(f"bench: --veil-ref {ref}: {archive.stderr.decode().strip()}")
-    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
-    return target / "src"
-
-
-def snapshot_doc(origin_port: int) -> dict[str, object]:
-    """One zone, bench.localhost, proxied to the origin on 127.0.0.1."""
-    zone = {
-        "id": "z1",
-        "name": HOST,
-        "account_id": "a1",
-        "max_body_bytes": 100 * 1024 * 1024,
-        "origin": {
-            "scheme": "http",
-            "port": origin_port,
-            "host_header": None,
-            "connect_timeout": 5,
-            "read_timeout": 30,
-        },
-        "hosts": [{"name": HOST, "addresses": ["127.0.0.1"]}],
-    }
-    return {"format": 1, "version": 1, "created_at": 0, "zones": [zone]}
-
-
-def edge_port(state_dir: Path, server: Server, timeout: float = 20.0) -> int:
-    """The port the edge wrote to STATE_DIR/edge.addr (bounded wait)."""
-    deadline = time.monotonic() + timeout
-    addr = state_dir / "edge.addr"
-    while time.monotonic() < deadline:
-        if addr.exists() and addr.read_text().strip():
-            return int(addr.read_text().strip().rpartition(":")[2])
-        if not server.alive():
-            break
-        time.sleep(0.1)
-    raise RuntimeError(f"{server.name}: no {addr} after {timeout:g} s:\n{server.tail()}")
-
-
 def start_proxy(bench: Bench, name: str) -> tuple[Server, int]:
     cpu = bench.cpus["proxy"]
     if name == "nginx":
@@ -287,7 +182,7 @@ def start_proxy(bench: Bench, name: str) -> tuple[Server, int]:
         server = nginx_server(name, port, cpu, bench.book, origin_port=bench.origin_port)
         server.start()
     else:
-        server = veil_server(bench, name)
+        server = veil_server(name, bench.origin_port, cpu, bench.book, bench.veil_src)
         server.start()
         port = edge_port(OUT / name / "state", server)
     wait_until_serving(server, port, "/1k.bin", HOST, 1024)
@@ -467,83 +362,6 @@ def progress_line(r: dict[str, object]) -> str:
             f"  client conns left open {edge['client_connections_open_after']}"
         )
     return line
-
-
-def _version(argv: list[str]) -> str:
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
-    except OSError:
-        return "missing"
-    return (done.stdout + done.stderr).strip().splitlines()[0]
-
-
-def _package(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "missing"
-
-
-def describe(
-    args: argparse.Namespace, cpus: dict[str, int | None], origin: list[str]
-) -> dict[str, object]:
-    return {
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "reproduce": reproduce(args),
-        "duration_s": args.duration,
-        "warmup_s": args.warmup,
-        "cpus": cpus,
-        "machine": {
-            "kernel": platform.release(),
-            "cpu_model": _cpu_model(),
-            "cpus_online": os.cpu_count(),
-            "loadavg_at_start": os.getloadavg(),
-        },
-        "versions": {
-            "nginx": _version(["nginx", "-v"]),
-            "wrk": _version(["wrk", "-v"]),
-            "python": platform.python_version(),
-            "veil": _package("veil"),
-            "uvloop": _package("uvloop"),
-            "httptools": _package("httptools"),
-        },
-        "origin_command": shlex.join(origin),
-        "git": _git_state(args.veil_ref),
-    }
-
-
-def _git_state(ref: str | None) -> dict[str, object]:
-    """The commit measured, and how many files under src/ differ from it (others' work)."""
-
-    def git(*argv: str) -> str:
-        done = subprocess.run(["git", "-C", str(ROOT), *argv], capture_output=True, text=True)
-        return done.stdout.strip()
-
-    if ref is not None:
-        return {"commit": git("rev-parse", "--short", ref), "measured": f"--veil-ref {ref}"}
-    return {
-        "commit": git("rev-parse", "--short", "HEAD"),
-        "measured": "work tree",
-        "src_files_changed": len(git("status", "--porcelain", "src").splitlines()),
-    }
-
-
-def reproduce(args: argparse.Namespace) -> str:
-    """The command that repeats this run (as root, from the repository root)."""
-    argv = ["--duration", f"{args.duration:g}", "--warmup", f"{args.warmup:g}"]
-    if args.veil_ref:
-        argv += ["--veil-ref", args.veil_ref]
-    if list(args.proxies) != list(PROXIES):
-        argv += ["--proxies", *args.proxies]
-    return "sudo bash bench/run.sh " + shlex.join(argv) + "   # defaults: sudo make bench"
-
-
-def _cpu_model() -> str:
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                return line.partition(":")[2].strip()
-    return platform.processor()
 
 
 def write_results(meta: dict[str, object], results: list[dict[str, object]]) -> None:
