@@ -268,3 +268,30 @@ def test_non_idempotent_request_is_not_retried(edge: Edge) -> None:
         assert c.get("/arm-drop").status_code == 200
         r = c.post("/echo", content=b"once")
         assert r.status_code == 502
+
+
+def test_half_closed_visitor_gets_answer_then_close(edge: Edge) -> None:
+    """A visitor that sends its requests then FIN gets every answer, then the edge closes."""
+    with socket.create_connection(("127.0.0.1", edge.port), timeout=3) as s:
+        s.sendall(
+            b"GET /echo HTTP/1.1\r\nHost: site.test\r\n\r\nGET / HTTP/1.1\r\nHost: site.test\r\n\r\n"
+        )
+        s.shutdown(socket.SHUT_WR)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    assert data.count(b"HTTP/1.1 200 ") == 2 and data.endswith(b"hello from origin")
+
+
+def test_connections_closed_mid_request_are_released(edge: Edge) -> None:
+    """Visitors that vanish mid-request leave no connection open at the edge."""
+    for _ in range(30):
+        with socket.create_connection(("127.0.0.1", edge.port), timeout=3) as s:
+            s.sendall(b"GET /slow?delay=0.2 HTTP/1.1\r\nHost: site.test\r\n\r\n")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        time.sleep(1.1)  # counters are dumped every second
+        doc = json.loads((edge.state_dir / "metrics" / "worker-0.json").read_text())
+        if doc["connections_open"] == 0:
+            break
+    assert doc["connections_open"] == 0

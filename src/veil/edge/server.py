@@ -58,6 +58,7 @@ class ClientConnection(asyncio.Protocol):
         "ctx",
         "deadline",
         "deadline_kind",
+        "eof",
         "gone",
         "head_bytes",
         "header_bytes",
@@ -94,6 +95,7 @@ class ClientConnection(asyncio.Protocol):
         self.write_paused = False
         self.closing = False
         self.gone = False
+        self.eof = False  # the visitor half-closed: close once its requests are answered
         self.refusal: Rejection | None = None
         self.deadline = 0.0
         self.deadline_kind = IDLE
@@ -156,7 +158,10 @@ class ClientConnection(asyncio.Protocol):
             )
 
     def eof_received(self) -> bool | None:
-        # A half-closed visitor may still read our answer to a complete request.
+        """The visitor sent FIN. Requests already read are still answered (it may be
+        half-closed, reading), then the connection closes; with nothing to answer it closes
+        now."""
+        self.eof = True
         return self.active is not None and self.parsing is None
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -331,7 +336,7 @@ class ClientConnection(asyncio.Protocol):
             self.set_read_paused(self.PAUSE_QUEUE, False)
             nxt.start()
             return
-        if ctx.draining:
+        if ctx.draining or self.eof:
             self._close()
             return
         if self.in_head:  # the next request's head is partly here: it gets the head timeout
