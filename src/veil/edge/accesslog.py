@@ -8,15 +8,20 @@ what the edge answered — never the origin's address.
 from __future__ import annotations
 
 import json
+import json.encoder
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 _LINE = (
-    '{"time":%.3f,"ray":"%s","zone":%s,"client_ip":"%s","method":%s,"host":%s,"path":%s,'
-    '"status":%d,"bytes":%d,"duration_ms":%.3f,"origin_ms":%s,"cache":"%s"}'
+    '{"time_ms":%d,"ray":"%s","zone":%s,"client_ip":"%s","method":%s,"host":%s,"path":%s,'
+    '"status":%d,"bytes":%d,"duration_us":%d,"origin_us":%s,"cache":"%s"}'
 )
-_quote = json.JSONEncoder(ensure_ascii=True).encode  # a str -> its JSON string literal
+# A str -> its JSON string literal, straight to the C function (no Python wrapper).
+_quote: Callable[[str], str] = getattr(json.encoder, "c_encode_basestring_ascii", None) or (
+    json.encoder.py_encode_basestring_ascii
+)
 
 
 class AccessLog:
@@ -42,10 +47,10 @@ class AccessLog:
         origin_time: float | None,
         cache: str,
     ) -> None:
-        # Hand-formatted: json.dumps of a dict cost several times more per line, measured on
-        # the hit path. Free text (path, host, zone) still goes through the JSON encoder.
+        # Hand-formatted with integers only: json.dumps of a dict, or float formatting, cost
+        # several microseconds more per line (measured). Free text goes through the encoder.
         line = _LINE % (
-            time.time(),
+            time.time() * 1000,
             ray.decode(),
             _quote(zone) if zone is not None else "null",
             client_ip,
@@ -54,8 +59,8 @@ class AccessLog:
             _quote(path.decode("latin-1")),
             status,
             sent,
-            duration * 1000,
-            "null" if origin_time is None else "%.3f" % (origin_time * 1000),
+            duration * 1_000_000,
+            "null" if origin_time is None else str(int(origin_time * 1_000_000)),
             cache,
         )
         self._buf.append(line)

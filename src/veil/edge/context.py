@@ -44,7 +44,7 @@ class EdgeContext:
         self.connections: set[ClientConnection] = set()
         self.draining = False
         self.drained = asyncio.Event()  # set when draining and the last connection closed
-        self._ray_prefix = secrets.token_hex(4)
+        self._ray_prefix = secrets.token_hex(4).encode()
         self._ray_counter = int.from_bytes(os.urandom(3), "big")
 
     def install(self, snapshot: Snapshot) -> bool:
@@ -61,8 +61,8 @@ class EdgeContext:
 
     def next_ray(self) -> bytes:
         """A unique request id: a random per-worker prefix and a counter (16 hex digits)."""
-        self._ray_counter = (self._ray_counter + 1) & 0xFFFFFFFF
-        return f"{self._ray_prefix}{self._ray_counter:08x}".encode()
+        self._ray_counter = counter = (self._ray_counter + 1) & 0xFFFFFFFF
+        return b"%b%08x" % (self._ray_prefix, counter)
 
     def sweep(self) -> None:
         """Enforce connection deadlines and expire idle origin connections (about 2x/s)."""

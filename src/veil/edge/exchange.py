@@ -26,7 +26,7 @@ import httptools
 
 from veil.edge import errors
 from veil.edge.errors import ErrorKind, status_line
-from veil.edge.phases import Phase, check_transition
+from veil.edge.phases import NEXT, Phase, check_transition
 from veil.edge.rewrite import (
     MAX_CDN_LOOP,
     RequestScan,
@@ -148,7 +148,10 @@ class Exchange:
     # -- lifecycle -----------------------------------------------------------------------
 
     def advance(self, target: Phase) -> None:
-        self.phase = check_transition(self.phase, target)
+        """Move to `target`, failing loudly if the lifecycle does not allow it (phases.py)."""
+        if target not in NEXT[self.phase]:
+            check_transition(self.phase, target)  # raises IllegalTransition with the names
+        self.phase = target
 
     def start(self) -> None:
         """Run ROUTE and PROTECT, then PASS to FETCH (or SYNTH)."""

@@ -18,21 +18,47 @@ from veil.http.headers import (
     EDGE_SET_REQUEST_FIELDS,
     HOP_BY_HOP,
     ORIGIN_PRIVATE_RESPONSE_FIELDS,
+    FieldNames,
     Header,
     connection_tokens,
     forwarded_element,
 )
 
-# Fields never copied from an origin's response: hop-by-hop (RFC 9110 §7.6.1), the origin's
-# self-description, and framing (the edge frames the body itself).
-_RESPONSE_SKIP = HOP_BY_HOP | ORIGIN_PRIVATE_RESPONSE_FIELDS | {b"content-length"}
 _PLAIN_CONNECTION_OPTIONS = frozenset({b"keep-alive", b"close"})
-# Fields never copied from a visitor's request: hop-by-hop, the ones the edge sets itself,
-# and the ones it rebuilds (Host, X-Forwarded-For, Forwarded, framing, Expect).
-_REQUEST_SKIP = (
-    HOP_BY_HOP
-    | EDGE_SET_REQUEST_FIELDS
-    | {b"host", b"x-forwarded-for", b"expect", b"content-length", b"forwarded"}
+
+# Request field codes. Codes at or above R_SKIP are never copied upstream: hop-by-hop fields,
+# the ones the edge sets itself, and the ones it rebuilds (Host, framing, X-Forwarded-For,
+# Forwarded, Expect).
+R_KEEP, R_ACCEPT, R_CDN_LOOP = 0, 1, 2
+R_SKIP, R_HOST, R_LENGTH, R_CHUNKED, R_CONNECTION, R_EXPECT, R_UPGRADE, R_XFF, R_FORWARDED, R_TE = (
+    range(10, 20)
+)
+REQUEST_FIELDS = FieldNames(
+    {
+        **dict.fromkeys(HOP_BY_HOP | EDGE_SET_REQUEST_FIELDS, R_SKIP),
+        b"accept": R_ACCEPT,
+        b"cdn-loop": R_CDN_LOOP,
+        b"host": R_HOST,
+        b"content-length": R_LENGTH,
+        b"transfer-encoding": R_CHUNKED,
+        b"connection": R_CONNECTION,
+        b"expect": R_EXPECT,
+        b"upgrade": R_UPGRADE,
+        b"x-forwarded-for": R_XFF,
+        b"forwarded": R_FORWARDED,
+        b"te": R_TE,
+    }
+)
+# Response field codes: hop-by-hop (RFC 9110 §7.6.1), the origin's self-description and
+# framing (the edge frames the body itself) are dropped; Location may be rewritten.
+S_KEEP, S_LOCATION, S_SKIP, S_CONNECTION = 0, 1, 2, 3
+RESPONSE_FIELDS = FieldNames(
+    {
+        **dict.fromkeys(HOP_BY_HOP | ORIGIN_PRIVATE_RESPONSE_FIELDS | {b"content-length"}, S_SKIP),
+        b"connection": S_CONNECTION,
+        b"location": S_LOCATION,
+        b"content-location": S_LOCATION,
+    }
 )
 
 CDN_LOOP_TOKEN = b"veil"
@@ -68,25 +94,30 @@ class RequestScan:
 
 def scan_request(headers: list[Header]) -> RequestScan:
     scan = RequestScan()
+    memo = REQUEST_FIELDS.memo
     for name, value in headers:
-        n = name.lower()
-        if n == b"host":
+        code = memo.get(name)
+        if code is None:
+            code = REQUEST_FIELDS.code(name)
+        if not code or code in (R_SKIP, R_FORWARDED, R_TE):
+            continue
+        if code == R_HOST:
             scan.hosts.append(value)
-        elif n == b"content-length":
+        elif code == R_LENGTH:
             scan.content_length = int(value)  # llhttp already validated digits, no duplicates
-        elif n == b"transfer-encoding":
+        elif code == R_CHUNKED:
             scan.transfer_encoding = True
-        elif n == b"connection":
+        elif code == R_CONNECTION:
             scan.connection.append(value)
-        elif n == b"expect":
+        elif code == R_EXPECT:
             scan.expect_continue = value.strip().lower() == b"100-continue"
-        elif n == b"upgrade":
+        elif code == R_UPGRADE:
             scan.upgrade = value.strip().lower()
-        elif n == b"accept":
+        elif code == R_ACCEPT:
             scan.accept = value
-        elif n == b"x-forwarded-for":
+        elif code == R_XFF:
             scan.xff = value if scan.xff is None else scan.xff + b", " + value
-        elif n == b"cdn-loop":
+        elif code == R_CDN_LOOP:
             for member in value.split(b","):
                 if member.split(b";", 1)[0].strip().lower() == CDN_LOOP_TOKEN:
                     scan.cdn_loops += 1
@@ -107,24 +138,24 @@ def upstream_request_head(
     websocket: bool,
 ) -> bytes:
     """The request head sent to the origin, rebuilt field by field."""
-    skip = _REQUEST_SKIP
+    options: frozenset[bytes] = frozenset()
     if scan.connection:
         options = connection_tokens(scan.connection) - _PLAIN_CONNECTION_OPTIONS
-        if options:
-            skip = skip | options
     out = [method, b" ", target, b" HTTP/1.1\r\nHost: ", host_out, b"\r\n"]
     append = out.append
     forwarded: list[bytes] = []
-    for name, value in headers:
-        n = name.lower()
-        if n in skip:
-            if n == b"forwarded":
-                forwarded.append(value)
+    memo = REQUEST_FIELDS.memo
+    for pair in headers:
+        code = memo.get(pair[0])
+        if code is None:
+            code = REQUEST_FIELDS.code(pair[0])
+        if code >= R_SKIP:
+            if code == R_FORWARDED:
+                forwarded.append(pair[1])
             continue
-        append(name)
-        append(b": ")
-        append(value)
-        append(b"\r\n")
+        if options and pair[0].lower() in options:
+            continue  # named in Connection: hop-by-hop for this message (RFC 9110 §7.6.1)
+        append(b"%b: %b\r\n" % pair)
     ip = client_ip.encode()
     append(b"X-Forwarded-For: ")
     append(scan.xff + b", " + ip if scan.xff else ip)
@@ -170,14 +201,16 @@ def client_response_head(
     `framing` is the framing field line to add (b"Content-Length: N\\r\\n",
     b"Transfer-Encoding: chunked\\r\\n" or b"" for close-delimited / bodiless responses).
     """
-    skip = _RESPONSE_SKIP if named is None else _RESPONSE_SKIP | named
     out = [status_line]
     append = out.append
-    for name, value in headers:
-        n = name.lower()
-        if n in skip:
-            if n == b"connection" and named is None:
-                options = connection_tokens((value,)) - _PLAIN_CONNECTION_OPTIONS
+    memo = RESPONSE_FIELDS.memo
+    for pair in headers:
+        code = memo.get(pair[0])
+        if code is None:
+            code = RESPONSE_FIELDS.code(pair[0])
+        if code:
+            if code == S_CONNECTION and named is None:
+                options = connection_tokens((pair[1],)) - _PLAIN_CONNECTION_OPTIONS
                 if options:  # rare: the origin names more hop-by-hop fields; start over
                     return client_response_head(
                         status_line=status_line,
@@ -191,13 +224,13 @@ def client_response_head(
                         upgrade=upgrade,
                         named=_connection_options(headers),
                     )
+            if code == S_LOCATION:
+                value = hide_origin_in_url(pair[1], origin_authorities(), visitor_host)
+                append(b"%b: %b\r\n" % (pair[0], value))
             continue
-        if n == b"location" or n == b"content-location":
-            value = hide_origin_in_url(value, origin_authorities(), visitor_host)
-        append(name)
-        append(b": ")
-        append(value)
-        append(b"\r\n")
+        if named and pair[0].lower() in named:
+            continue
+        append(b"%b: %b\r\n" % pair)
     append(b"Server: veil\r\nVeil-Ray: ")
     append(ray)
     append(b"\r\n")

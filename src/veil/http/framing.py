@@ -35,7 +35,8 @@ ABSOLUTE_HOST_MISMATCH = Rejection(400, "the request target's host differs from 
 BAD_TARGET = Rejection(400, "the request target is not origin-form or absolute-form")
 BAD_FORWARD_CHAR = Rejection(400, "a header name contains a character the edge will not forward")
 
-_HOST_CHARS = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._:[]"
+_NAME_CHARS = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._"
+_HOST_CHARS = _NAME_CHARS + b":[]"
 
 
 def split_host(host: bytes) -> tuple[str, int | None] | None:
@@ -94,6 +95,10 @@ def check_request_head(
     has_transfer_encoding: bool,
 ) -> Rejection | tuple[str, int | None, bytes]:
     """Decide a parsed request head: a Rejection, or (host, port, origin-form target)."""
+    if version == "1.1" and len(hosts) == 1 and target[:1] == b"/":
+        host = hosts[0]  # fast path: the common case, a plain name without a port
+        if 0 < len(host) <= 253 and not host.translate(None, _NAME_CHARS) and host[-1:] != b".":
+            return host.decode("ascii").lower(), None, target
     if version == "0.9":
         return HTTP09
     if version not in ("1.1", "1.0"):

@@ -84,3 +84,26 @@ def wants_json(accept: bytes | None) -> bool:
     json_at = lowered.find(b"json")
     html_at = lowered.find(b"html")
     return json_at != -1 and (html_at == -1 or json_at < html_at)
+
+
+class FieldNames:
+    """Maps field names to small integer codes, lower-casing each distinct spelling once.
+
+    The hot path meets the same few spellings ("Content-Type", "Host", …) on every message;
+    a dict lookup on the raw name measured well below `name.lower()` plus a set test per field.
+    Names come from the wire, so the memo is bounded: past `limit` spellings it stops growing.
+    Use `memo.get(name)` inline and fall back to `code(name)` on a miss.
+    """
+
+    __slots__ = ("_codes", "_limit", "memo")
+
+    def __init__(self, codes: dict[bytes, int], *, limit: int = 4096) -> None:
+        self._codes = codes
+        self._limit = limit
+        self.memo: dict[bytes, int] = {}
+
+    def code(self, name: bytes) -> int:
+        found = self._codes.get(name.lower(), 0)
+        if len(self.memo) < self._limit:
+            self.memo[name] = found
+        return found
