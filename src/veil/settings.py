@@ -58,7 +58,7 @@ class EdgeSettings:
     max_header_bytes: int = 32 * 1024  # -> 431
     max_target_bytes: int = 8 * 1024  # -> 414
     upstream_idle_timeout: float = 60.0  # pooled origin connections close after this
-    upstream_max_idle_per_origin: int = 64
+    upstream_max_idle_per_origin: int = 512
     access_log: bool = True
 
 

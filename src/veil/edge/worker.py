@@ -12,6 +12,7 @@ import contextlib
 import logging
 import signal
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import uvloop
@@ -37,6 +38,55 @@ def listen_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+class Acceptor:
+    """Accepts visitor connections in batches and hands them to uvloop.
+
+    libuv (since 1.45) accepts one connection per loop iteration. Under load an iteration of
+    this worker lasts tens of milliseconds, so the kernel's accept queue grew to hundreds and
+    visitors waited seconds for their first byte (measured: p99 1 s and timeouts at 500
+    connections with create_server; p99 75 ms with this). So the worker drains the queue
+    itself, up to `BATCH` per readiness event, like nginx's multi_accept.
+    """
+
+    BATCH = 512
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        sock: socket.socket,
+        factory: Callable[[], asyncio.Protocol],
+        *,
+        backlog: int = 4096,
+    ) -> None:
+        self._loop = loop
+        self._sock = sock
+        self._factory = factory
+        self._tasks: set[asyncio.Task[object]] = set()
+        sock.listen(backlog)
+        loop.add_reader(sock.fileno(), self._accept)
+
+    def _accept(self) -> None:
+        for _ in range(self.BATCH):
+            try:
+                conn, _addr = self._sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # EMFILE and friends: keep serving, retry on next event
+                log.warning("accept failed: %s", exc)
+                return
+            conn.setblocking(False)
+            task = self._loop.create_task(
+                self._loop.connect_accepted_socket(self._factory, conn)
+            )
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def close(self) -> None:
+        """Stop accepting; connections already accepted carry on."""
+        self._loop.remove_reader(self._sock.fileno())
+        self._sock.close()
+
+
 def make_source(settings: EdgeSettings, snapshot_file: Path | None) -> SnapshotSource:
     if snapshot_file is not None:
         return StaticFile(snapshot_file)
@@ -54,8 +104,7 @@ async def serve(
     saved = store.load()
     if saved is not None:
         ctx.install(saved)
-    sock = listen_socket(*settings.listen)
-    server = await loop.create_server(lambda: ClientConnection(ctx), sock=sock, backlog=4096)
+    acceptor = Acceptor(loop, listen_socket(*settings.listen), lambda: ClientConnection(ctx))
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
@@ -65,7 +114,7 @@ async def serve(
     ticker = loop.create_task(_tick(ctx, metrics_path))
     try:
         await stop.wait()
-        await drain(ctx, server, settings.drain_timeout)
+        await drain(ctx, acceptor, settings.drain_timeout)
     finally:
         follower.cancel()
         ticker.cancel()
@@ -78,9 +127,9 @@ async def serve(
             ctx.metrics.dump(metrics_path)
 
 
-async def drain(ctx: EdgeContext, server: asyncio.Server, grace: float) -> None:
+async def drain(ctx: EdgeContext, acceptor: Acceptor, grace: float) -> None:
     """Stop accepting; idle connections close now, busy ones after their current response."""
-    server.close()
+    acceptor.close()
     ctx.draining = True
     for conn in list(ctx.connections):
         conn.drain()
