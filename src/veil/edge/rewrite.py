@@ -124,6 +124,43 @@ def scan_request(headers: list[Header]) -> RequestScan:
     return scan
 
 
+def _hop_fields(
+    client_ip: str, proto: str, host: bytes, xff: bytes | None, forwarded: list[bytes]
+) -> bytes:
+    """X-Forwarded-For, X-Forwarded-Proto, Forwarded (RFC 7239), CDN-Loop (RFC 8586) and
+    Veil-Connecting-IP for this hop, appended to what earlier hops said."""
+    ip = client_ip.encode()
+    element = forwarded_element(client_ip=client_ip, proto=proto, host=host)
+    return b"".join(
+        (
+            b"X-Forwarded-For: ",
+            xff + b", " + ip if xff else ip,
+            b"\r\nX-Forwarded-Proto: ",
+            proto.encode(),
+            b"\r\nForwarded: ",
+            b", ".join([*forwarded, element]),
+            b"\r\nCDN-Loop: veil\r\nVeil-Connecting-IP: ",
+            ip,
+            b"\r\n",
+        )
+    )
+
+
+_FRESH_HOP_FIELDS: dict[tuple[str, str, bytes], bytes] = {}
+
+
+def _fresh_hop_fields(client_ip: str, proto: str, host: bytes) -> bytes:
+    """`_hop_fields` for a visitor that names no earlier hop — the common case, memoised
+    (bounded: the memo is emptied when it reaches 4096 entries)."""
+    key = (client_ip, proto, host)
+    fields = _FRESH_HOP_FIELDS.get(key)
+    if fields is None:
+        if len(_FRESH_HOP_FIELDS) >= 4096:
+            _FRESH_HOP_FIELDS.clear()
+        fields = _FRESH_HOP_FIELDS[key] = _hop_fields(client_ip, proto, host, None, [])
+    return fields
+
+
 def upstream_request_head(
     *,
     method: bytes,
@@ -156,17 +193,11 @@ def upstream_request_head(
         if options and pair[0].lower() in options:
             continue  # named in Connection: hop-by-hop for this message (RFC 9110 §7.6.1)
         append(b"%b: %b\r\n" % pair)
-    ip = client_ip.encode()
-    append(b"X-Forwarded-For: ")
-    append(scan.xff + b", " + ip if scan.xff else ip)
-    append(b"\r\nX-Forwarded-Proto: ")
-    append(proto.encode())
-    append(b"\r\nForwarded: ")
-    forwarded.append(forwarded_element(client_ip=client_ip, proto=proto, host=scan.hosts[0]))
-    append(b", ".join(forwarded))
-    append(b"\r\nCDN-Loop: veil\r\nVeil-Connecting-IP: ")
-    append(ip)
-    append(b"\r\nVeil-Ray: ")
+    if scan.xff or forwarded:
+        append(_hop_fields(client_ip, proto, scan.hosts[0], scan.xff, forwarded))
+    else:
+        append(_fresh_hop_fields(client_ip, proto, scan.hosts[0]))
+    append(b"Veil-Ray: ")
     append(ray)
     append(b"\r\n")
     if websocket:
