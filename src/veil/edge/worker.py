@@ -75,9 +75,7 @@ class Acceptor:
                 log.warning("accept failed: %s", exc)
                 return
             conn.setblocking(False)
-            task = self._loop.create_task(
-                self._loop.connect_accepted_socket(self._factory, conn)
-            )
+            task = self._loop.create_task(self._loop.connect_accepted_socket(self._factory, conn))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
