@@ -9,8 +9,10 @@ what is left.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
 import multiprocessing.process
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -31,9 +33,26 @@ class Child:
     started_at: float = field(default=0.0)
 
     def start(self) -> None:
-        self.process = _ctx.Process(target=self.target, args=self.args, name=self.name)
+        self.process = _ctx.Process(
+            target=_child_entry, args=(self.target, *self.args), name=self.name
+        )
         self.process.start()
         self.started_at = time.monotonic()
+
+
+def _child_entry(target: Callable[..., None], *args: Any) -> None:
+    """Run a child in its own process group, so a terminal's Ctrl-C reaches only the
+    supervisor (which then sends each child one SIGTERM, instead of children seeing SIGINT
+    and SIGTERM and aborting their graceful shutdown), and ask Linux to send it SIGTERM if the
+    supervisor dies first."""
+    os.setpgrp()
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    target(*args)
+
+
+PR_SET_PDEATHSIG = 1
 
 
 class Supervisor:
