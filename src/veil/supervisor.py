@@ -12,7 +12,6 @@ import contextlib
 import ctypes
 import multiprocessing
 import multiprocessing.process
-import os
 import signal
 import time
 from collections.abc import Callable
@@ -41,11 +40,7 @@ class Child:
 
 
 def _child_entry(target: Callable[..., None], *args: Any) -> None:
-    """Run a child in its own process group, so a terminal's Ctrl-C reaches only the
-    supervisor (which then sends each child one SIGTERM, instead of children seeing SIGINT
-    and SIGTERM and aborting their graceful shutdown), and ask Linux to send it SIGTERM if the
-    supervisor dies first."""
-    os.setpgrp()
+    """Run a child that Linux sends SIGTERM if the supervisor dies first (no orphans)."""
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

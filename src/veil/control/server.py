@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -57,6 +58,9 @@ def api_url(sock: socket.socket) -> str:
     return f"http://{format_hostport(host, port)}"
 
 
+REPEATED_SIGNAL_WINDOW = 2.0  # seconds
+
+
 class _Server(uvicorn.Server):
     """uvicorn's server, but a signal ends the long-polls and the exit status stays 0."""
 
@@ -66,6 +70,7 @@ class _Server(uvicorn.Server):
         super().__init__(config)
         self._on_exit = on_exit
         self._on_started = on_started
+        self._first_signal = 0.0
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
@@ -74,8 +79,13 @@ class _Server(uvicorn.Server):
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self._on_exit()
-        if self.should_exit:
+        now = time.monotonic()
+        # A second signal forces the exit — unless it is the same shutdown delivered twice
+        # (Ctrl-C reaches the whole process group, then `veil up` sends SIGTERM too).
+        if self.should_exit and now - self._first_signal > REPEATED_SIGNAL_WINDOW:
             self.force_exit = True
+        if not self.should_exit:
+            self._first_signal = now
         self.should_exit = True
 
 
