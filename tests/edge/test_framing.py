@@ -6,6 +6,8 @@ each carries a unique marker path that we look for in the origin's log afterward
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -137,7 +139,7 @@ def test_refusal_after_pipelined_request_keeps_order(edge: Edge) -> None:
     assert b"HTTP/1.1 400 " in data and closed
 
 
-def test_slowloris_head_times_out(origin_port: int, tmp_path: object) -> None:
+def test_slowloris_head_times_out(origin_port: int, tmp_path: Path) -> None:
     """A head that trickles in slower than the header timeout is answered 408 and closed."""
     # The shared edge uses the default 10 s header timeout; this pins the behaviour via a
     # partial head left idle: the edge must close it (tested quickly through the sweeper).
@@ -146,7 +148,7 @@ def test_slowloris_head_times_out(origin_port: int, tmp_path: object) -> None:
 
     from tests.support.procs import snapshot_doc, start_edge
 
-    e = start_edge(tmp_path / "slow", snapshot_doc(origin_port), extra=["--header-timeout", "1"])  # type: ignore[operator]
+    e = start_edge(tmp_path / "slow", snapshot_doc(origin_port), extra=["--header-timeout", "1"])
     try:
         with socket.create_connection(("127.0.0.1", e.port), timeout=5) as s:
             s.sendall(b"GET / HTTP/1.1\r\nHost: site.test\r\nX-Slow: ")

@@ -41,7 +41,7 @@ UNKNOWN_HOST = ErrorKind(
     "This hostname is not served by this edge. If it is your site, add it as a zone.",
 )
 LOOP_DETECTED = ErrorKind(508, "Loop detected", "The request has passed this CDN too often.")
-UNAVAILABLE = ErrorKind(503, "Service unavailable", "The edge is shutting down; retry shortly.")
+BODY_TOO_LARGE = ErrorKind(413, "Content too large", "The request body is too large.")
 
 STATUS_LINES: dict[int, bytes] = {
     s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode() for s in HTTPStatus

@@ -34,6 +34,7 @@ from veil.edge.rewrite import (
     upstream_request_head,
 )
 from veil.edge.upstream import PoolKey, UpstreamConnection
+from veil.http.chunked import chunk, last_chunk
 from veil.http.headers import FORBIDDEN_TRAILERS, Header, wants_json
 from veil.netguard import OriginRefused
 from veil.snapshot import Route
@@ -51,7 +52,6 @@ class Exchange:
 
     __slots__ = (
         "body_received",
-        "body_sent_upstream",
         "chunked_in",
         "chunked_out",
         "client",
@@ -127,7 +127,6 @@ class Exchange:
         self.pending_body: list[bytes] = []
         self.pending_size = 0
         self.body_received = 0
-        self.body_sent_upstream = False
         self.close_after = False
         self.head_sent = False
         self.out: list[bytes] = []
@@ -165,11 +164,8 @@ class Exchange:
         self.advance(Phase.PROTECT)
         if self.scan.cdn_loops > MAX_CDN_LOOP:
             return self.synth(errors.LOOP_DETECTED)
-        length = self.scan.content_length
-        if length is not None and length > route.zone.max_body_bytes:
-            return self.synth_status(413, "Content too large", "The request body is too large.")
-        if self.body_received > route.zone.max_body_bytes:
-            return self.synth_status(413, "Content too large", "The request body is too large.")
+        if max(self.scan.content_length or 0, self.body_received) > route.zone.max_body_bytes:
+            return self.synth(errors.BODY_TOO_LARGE)
         self.advance(Phase.PASS)
         self.advance(Phase.FETCH)
         if self.scan.expect_continue and not self.request_complete and self.version == "1.1":
@@ -274,7 +270,6 @@ class Exchange:
                 self.client.set_read_paused(self.client.PAUSE_CONNECTING, False)
         else:
             transport.write(head)
-        self.body_sent_upstream = self.body_received > 0
         if self.request_complete:
             self._finish_request_upstream()
             self.client.arm_upstream_deadline(origin.read_timeout)
@@ -289,14 +284,13 @@ class Exchange:
             self.close_after = True
             if not self.head_sent and self.phase in (Phase.FETCH, Phase.PASS):
                 self.drop_upstream()
-                return self.synth_status(413, "Content too large", "The request body is too large.")
+                return self.synth(errors.BODY_TOO_LARGE)
             self.client.abort()
             return
-        piece = b"%x\r\n%b\r\n" % (len(data), data) if self.chunked_in else data
+        piece = chunk(data) if self.chunked_in else data
         conn = self.upstream
         if conn is not None and conn.transport is not None and not self.resp_complete:
             conn.transport.write(piece)
-            self.body_sent_upstream = True
         elif self.phase in (Phase.RECV, Phase.FETCH, Phase.ROUTE, Phase.PROTECT, Phase.PASS):
             self.pending_body.append(piece)
             self.pending_size += len(piece)
@@ -321,10 +315,7 @@ class Exchange:
             return
         conn = self.upstream
         assert conn is not None and conn.transport is not None
-        end = [b"0\r\n"]
-        end.extend(b"%b: %b\r\n" % pair for pair in self.request_trailers)
-        end.append(b"\r\n")
-        conn.transport.write(b"".join(end))
+        conn.transport.write(last_chunk(self.request_trailers))
 
     # -- response (origin -> visitor): httptools callbacks -------------------------------
 
@@ -378,13 +369,11 @@ class Exchange:
         self.advance(Phase.DELIVER)
         bodyless = self.method == b"HEAD" or status in BODYLESS_STATUS
         framing = b""
+        length = self._response_length()
         if bodyless:
-            if self.method == b"HEAD" or status == 304:
-                for name, value in self.resp_headers:
-                    if name.lower() == b"content-length":
-                        framing = b"Content-Length: " + value + b"\r\n"
+            if length is not None and (self.method == b"HEAD" or status == 304):
+                framing = b"Content-Length: " + length + b"\r\n"  # describes the GET body
         else:
-            length = self._response_length()
             if length is not None:
                 framing = b"Content-Length: " + length + b"\r\n"
             elif self.version == "1.1":
@@ -402,7 +391,7 @@ class Exchange:
         if self.resp_complete:
             return
         if self.chunked_out:
-            self.out.append(b"%x\r\n%b\r\n" % (len(data), data))
+            self.out.append(chunk(data))
         else:
             self.out.append(data)
 
@@ -415,14 +404,8 @@ class Exchange:
             conn is not None and conn.parser is not None and (conn.parser.should_keep_alive())
         )
         if self.chunked_out:
-            self._end_chunked()
+            self.out.append(last_chunk(self.resp_trailers))
         self.resp_complete = True
-
-    def _end_chunked(self) -> None:
-        end = [b"0\r\n"]
-        end.extend(b"%b: %b\r\n" % pair for pair in self.resp_trailers)
-        end.append(b"\r\n")
-        self.out.append(b"".join(end))
 
     def _response_length(self) -> bytes | None:
         for name, value in self.resp_headers:
@@ -531,7 +514,7 @@ class Exchange:
             return self._upstream_failed(errors.BAD_GATEWAY)
         if self.resp_close_delimited:
             if self.chunked_out:
-                self._end_chunked()
+                self.out.append(last_chunk(self.resp_trailers))
             self.resp_complete = True
             if self.out:
                 self._flush()

@@ -21,6 +21,7 @@ from veil.http.headers import (
     FieldNames,
     Header,
     connection_tokens,
+    count_cdn_loop,
     forwarded_element,
 )
 
@@ -118,9 +119,7 @@ def scan_request(headers: list[Header]) -> RequestScan:
         elif code == R_XFF:
             scan.xff = value if scan.xff is None else scan.xff + b", " + value
         elif code == R_CDN_LOOP:
-            for member in value.split(b","):
-                if member.split(b";", 1)[0].strip().lower() == CDN_LOOP_TOKEN:
-                    scan.cdn_loops += 1
+            scan.cdn_loops += count_cdn_loop((value,), CDN_LOOP_TOKEN)
     return scan
 
 

@@ -74,7 +74,6 @@ class ClientConnection(asyncio.Protocol):
         "transport",
         "tunnel_peer",
         "url",
-        "write_paused",
     )
 
     def __init__(self, ctx: EdgeContext) -> None:
@@ -92,7 +91,6 @@ class ClientConnection(asyncio.Protocol):
         self.active: Exchange | None = None
         self.queue: collections.deque[Exchange] = collections.deque()
         self.paused = 0
-        self.write_paused = False
         self.closing = False
         self.gone = False
         self.eof = False  # the visitor half-closed: close once its requests are answered
@@ -185,13 +183,11 @@ class ClientConnection(asyncio.Protocol):
             task.cancel()
 
     def pause_writing(self) -> None:
-        self.write_paused = True
         peer = self.tunnel_peer or (self.active.upstream if self.active else None)
         if peer is not None and peer.transport is not None:
             peer.transport.pause_reading()
 
     def resume_writing(self) -> None:
-        self.write_paused = False
         peer = self.tunnel_peer or (self.active.upstream if self.active else None)
         if peer is not None and peer.transport is not None:
             peer.transport.resume_reading()
@@ -441,7 +437,7 @@ class ClientConnection(asyncio.Protocol):
             return
         # Not a WebSocket handshake (h2c and friends): the Upgrade is ignored (RFC 9110 §7.8)
         # — unless it carried a body, which llhttp has not framed.
-        last = exchange or (self.queue[-1] if self.queue else None)
+        last = self.queue[-1] if self.queue else exchange  # the request just parsed
         if last is not None and (last.scan.content_length or last.scan.transfer_encoding):
             return self.refuse(Rejection(400, "an Upgrade request must not carry a body"))
         if last is not None:

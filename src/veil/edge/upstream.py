@@ -213,12 +213,6 @@ class OriginPool:
                 conn.close()
         self._idle.clear()
 
-    def stats(self) -> dict[str, int]:
-        return {
-            "open": sum(self._open.values()),
-            "idle": sum(len(v) for v in self._idle.values()),
-        }
-
     def _forget(self, conn: UpstreamConnection) -> None:
         if conn.forgotten:
             return
