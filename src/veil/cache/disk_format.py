@@ -1,0 +1,145 @@
+"""The disk tier's record layout: one file per object, checked on every read.
+
+    objects/ab/cd/<sha256(key) hex>      (ab, cd: the hash's first two byte pairs)
+
+    offset  size
+    0       32         header  "<4sHHIIQII": magic b"VEIL", format version, flags (0),
+                               key length, meta slot capacity, body length, CRC32 of the body,
+                               CRC32 of (the header's first 28 bytes + key)
+    32      key_len    key
+    ...     2 x (16 + slot_cap)
+                       two meta slots, each "<QII" generation, meta length, CRC32 of
+                       (generation, length, meta), then the meta padded to slot_cap
+    ...     body_len   body
+
+A file is complete and of exactly `body_offset + body_len` bytes when it appears under
+objects/: writers fill a temp file and rename it into place (disk.py). A reader checks magic,
+version, header CRC, the lengths against the file's size, and the body CRC whenever it read the
+whole file anyway (small objects); any mismatch is a miss and the file is dropped.
+
+Two meta slots make a 304 revalidation (`update_meta`) cheap and crash-safe without copying the
+body: the new meta goes into the inactive slot with generation + 1, in place, under an flock
+that serialises updaters. Readers take the valid slot with the highest generation, so a write
+torn by a crash (its CRC fails) leaves the previous meta in force. Meta that outgrows its slot
+falls back to rewriting the whole record. Slot 1 starts empty (generation 0 is never valid).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import zlib
+
+MAGIC = b"VEIL"
+VERSION = 1
+HEADER = struct.Struct("<4sHHIIQII")
+SLOT = struct.Struct("<QII")
+_HEAD_CRC_AT = HEADER.size - 4
+_SLOT_CRC_AT = SLOT.size - 4
+MAX_KEY = 64 * 1024
+MAX_SLOT = 1024 * 1024
+READ_AHEAD = 64 * 1024
+"""Bytes a reader asks for first: header, key, slots and, for small objects, the whole body."""
+
+
+def key_hash(key: bytes) -> str:
+    """The object's file name."""
+    return hashlib.sha256(key).hexdigest()
+
+
+def relative_path(digest: str) -> str:
+    """Where an object lives under objects/."""
+    return f"{digest[:2]}/{digest[2:4]}/{digest}"
+
+
+def slot_capacity(meta_len: int) -> int:
+    """Room for the meta and for a revalidated copy a quarter larger, in 256-byte steps."""
+    return max(512, (meta_len + meta_len // 4 + 256 + 255) // 256 * 256)
+
+
+def encode_slot(generation: int, meta: bytes, capacity: int) -> bytes:
+    """One meta slot, padded to its capacity."""
+    head = struct.pack("<QI", generation, len(meta))
+    crc = zlib.crc32(meta, zlib.crc32(head))
+    return head + struct.pack("<I", crc) + meta + bytes(capacity - len(meta))
+
+
+def encode_prefix(key: bytes, meta: bytes, capacity: int) -> bytes:
+    """Key and both meta slots: what follows the header (written when a writer begins)."""
+    return key + encode_slot(1, meta, capacity) + bytes(SLOT.size + capacity)
+
+
+def encode_header(key: bytes, capacity: int, body_len: int, body_crc: int) -> bytes:
+    """The header, written last, once the body's length and CRC are known."""
+    head = HEADER.pack(MAGIC, VERSION, 0, len(key), capacity, body_len, body_crc, 0)
+    crc = zlib.crc32(key, zlib.crc32(head[:_HEAD_CRC_AT]))
+    return head[:_HEAD_CRC_AT] + struct.pack("<I", crc)
+
+
+class Record:
+    """A record's parsed header, key and current meta."""
+
+    __slots__ = ("active", "body_crc", "body_len", "generation", "key", "meta", "slot_cap")
+
+    def __init__(
+        self, key: bytes, slot_cap: int, body_len: int, body_crc: int, active: int, gen: int
+    ) -> None:
+        self.key = key
+        self.slot_cap = slot_cap
+        self.body_len = body_len
+        self.body_crc = body_crc
+        self.active = active
+        self.generation = gen
+        self.meta = b""
+
+    @property
+    def body_offset(self) -> int:
+        return prefix_size(len(self.key), self.slot_cap)
+
+    @property
+    def file_size(self) -> int:
+        return self.body_offset + self.body_len
+
+    def slot_offset(self, index: int) -> int:
+        return HEADER.size + len(self.key) + index * (SLOT.size + self.slot_cap)
+
+
+def prefix_size(key_len: int, slot_cap: int) -> int:
+    """Bytes before the body."""
+    return HEADER.size + key_len + 2 * (SLOT.size + slot_cap)
+
+
+def needed(buf: bytes) -> int:
+    """How many leading bytes `parse` needs, from the header alone; 0 when it is invalid."""
+    if len(buf) < HEADER.size:
+        return 0
+    magic, version, _flags, key_len, slot_cap, _len, _bcrc, _hcrc = HEADER.unpack_from(buf)
+    if magic != MAGIC or version != VERSION or key_len > MAX_KEY or slot_cap > MAX_SLOT:
+        return 0
+    return prefix_size(key_len, slot_cap)
+
+
+def parse(buf: bytes) -> Record | None:
+    """The record at the start of `buf` (at least `needed(buf)` bytes), or None if invalid."""
+    size = needed(buf)
+    if size == 0 or len(buf) < size:
+        return None
+    _m, _v, _f, key_len, slot_cap, body_len, body_crc, head_crc = HEADER.unpack_from(buf)
+    key_end = HEADER.size + key_len
+    if zlib.crc32(buf[HEADER.size : key_end], zlib.crc32(buf[:_HEAD_CRC_AT])) != head_crc:
+        return None
+    record = Record(buf[HEADER.size : key_end], slot_cap, body_len, body_crc, -1, 0)
+    for index in (0, 1):
+        at = record.slot_offset(index)
+        gen, meta_len, crc = SLOT.unpack_from(buf, at)
+        if gen <= record.generation or meta_len > slot_cap:
+            continue
+        meta = buf[at + SLOT.size : at + SLOT.size + meta_len]
+        if zlib.crc32(meta, zlib.crc32(buf[at : at + _SLOT_CRC_AT])) == crc:
+            record.active, record.generation, record.meta = index, gen, meta
+    return record if record.active >= 0 else None
+
+
+def body_matches(record: Record, body: bytes | memoryview) -> bool:
+    """The body's length and CRC are the ones the header promises."""
+    return len(body) == record.body_len and zlib.crc32(body) == record.body_crc
