@@ -114,9 +114,10 @@ def _preferences(accept_encoding: bytes) -> dict[bytes, float]:
 def _choose(accept_encoding: bytes, codings: Sequence[bytes]) -> bytes:
     prefs = _preferences(accept_encoding)
     star = prefs.get(b"*")
-    # RFC 9110 §12.5.3: identity is acceptable unless "identity;q=0", or "*;q=0" without a
-    # more specific entry for identity; a coding not listed is acceptable only through "*".
-    best, best_q = IDENTITY, prefs.get(IDENTITY, 1.0 if star is None else star)
+    # RFC 9110 §12.5.3: a coding not listed is acceptable only through "*". Identity is always
+    # acceptable unless excluded, but only as a fallback: its preference is what the client
+    # says of it (or of "*"), else 0, so "gzip;q=0.5" still gets gzip.
+    best, best_q = IDENTITY, prefs.get(IDENTITY, 0.0 if star is None else star)
     for coding in codings:
         q = prefs.get(coding, star if star is not None else 0.0)
         if q > 0.0 and (q > best_q or (q == best_q and best == IDENTITY)):
