@@ -198,15 +198,38 @@ def test_ranges(tier: Tier, size: int, start: int, end: int | None) -> None:
         assert entry.read(start, end) == body[start:end]
 
 
+def revalidate(store: Store, key: bytes, meta: bytes) -> bool:
+    """What the cache layer does on a 304: read the entry, store merged meta for it."""
+    entry = store.get(key)
+    assert entry is not None
+    with entry:
+        return store.update_meta(entry, meta)
+
+
 def test_update_meta(tier: Tier) -> None:
     """update_meta replaces the meta (also when it grows a lot) and keeps the body."""
     body = body_of(BIG, 9)
     put(tier.store, b"k", b"m1", body)
-    assert tier.store.update_meta(b"k", b"m2") is True
+    assert revalidate(tier.store, b"k", b"m2") is True
     assert stored(tier.store, b"k") == (b"m2", body)
-    assert tier.store.update_meta(b"k", b"M" * 5000) is True
+    assert revalidate(tier.store, b"k", b"M" * 5000) is True
     assert stored(tier.store, b"k") == (b"M" * 5000, body)
-    assert tier.store.update_meta(b"absent", b"m") is False
+    assert revalidate(tier.store, b"k", b"m3") is True
+    assert stored(tier.store, b"k") == (b"m3", body)
+
+
+def test_update_meta_refuses_a_replaced_or_removed_object(tier: Tier) -> None:
+    """Meta derived from one response is never pasted onto another one's body."""
+    put(tier.store, b"k", b"m1", b"first body")
+    entry = tier.store.get(b"k")
+    assert entry is not None
+    with entry:
+        put(tier.store, b"k", b"m2", b"second body")
+        assert tier.store.update_meta(entry, b"m1-revalidated") is False
+        assert stored(tier.store, b"k") == (b"m2", b"second body")
+        tier.store.remove(b"k")
+        assert tier.store.update_meta(entry, b"m1-revalidated") is False
+    assert stored(tier.store, b"k") is None
 
 
 def test_entry_outlives_replace_and_remove(tier: Tier) -> None:

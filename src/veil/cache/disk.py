@@ -33,13 +33,14 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import secrets
 import zlib
 from types import TracebackType
 from typing import Self
 
 from veil.cache import disk_format as fmt
 from veil.cache.disk_journal import JournalWriter, create_locked
-from veil.cache.store import Chunk, clamp
+from veil.cache.store import Chunk, Entry, clamp
 
 WRITE_BUFFER = 64 * 1024
 _MAX_READS = 1 << 20
@@ -48,14 +49,15 @@ _MAX_READS = 1 << 20
 class DiskEntry:
     """A committed record as read by `get`: meta, and the body as bytes or behind an open fd."""
 
-    __slots__ = ("body", "body_offset", "fd", "key", "length", "meta")
+    __slots__ = ("body", "body_offset", "fd", "key", "length", "meta", "version")
 
     def __init__(
-        self, key: bytes, meta: bytes, length: int, body: bytes | None, fd: int, offset: int
+        self, record: fmt.Record, meta: bytes, body: bytes | None, fd: int, offset: int
     ) -> None:
-        self.key = key
+        self.key = record.key
         self.meta = meta
-        self.length = length
+        self.length = record.body_len
+        self.version = record.object_id
         self.body = body
         self.fd = fd
         self.body_offset = offset
@@ -101,9 +103,16 @@ class DiskWriter:
     """Streams one record into a temp file; `commit` renames it into objects/."""
 
     def __init__(
-        self, store: DiskStore, key: bytes, meta: bytes, expected: int | None, limit: int
+        self,
+        store: DiskStore,
+        key: bytes,
+        meta: bytes,
+        expected: int | None,
+        limit: int,
+        object_id: int | None = None,
     ) -> None:
         self._store = store
+        self._object_id = secrets.randbits(64) if object_id is None else object_id
         self._key = key
         self._meta = meta
         self._expected = expected
@@ -146,7 +155,9 @@ class DiskWriter:
             return None
         self._done = True
         try:
-            header = fmt.encode_header(self._key, self._slot_cap, self._size, self._crc)
+            header = fmt.encode_header(
+                self._key, self._slot_cap, self._size, self._object_id, self._crc
+            )
             os.pwrite(self._fd, header, 0)
             inode = self._store.publish(self._fd, self._temp, self._key)
         except OSError:
@@ -155,7 +166,8 @@ class DiskWriter:
         self._store.journal.insert(fmt.key_hash(self._key), self._position, inode)
         fcntl.flock(self._fd, fcntl.LOCK_UN)
         fd, self._fd = self._fd, -1
-        return DiskEntry(self._key, self._meta, self._size, None, fd, self._offset)
+        record = fmt.Record(self._key, self._slot_cap, self._size, self._object_id, self._crc)
+        return DiskEntry(record, self._meta, None, fd, self._offset)
 
     def abort(self) -> None:
         self._done = True
@@ -247,9 +259,9 @@ class DiskStore:
     def begin(self, key: bytes, meta: bytes, expected_length: int | None) -> DiskWriter:
         return DiskWriter(self, key, meta, expected_length, self._max_object)
 
-    def update_meta(self, key: bytes, meta: bytes) -> bool:
+    def update_meta(self, entry: Entry, meta: bytes) -> bool:
         """Write `meta` into the record's inactive slot in place (disk_format.py explains)."""
-        digest = fmt.key_hash(key)
+        digest = fmt.key_hash(entry.key)
         try:
             fd = os.open(
                 f"{self.objects_dir}/{fmt.relative_path(digest)}", os.O_RDWR | os.O_CLOEXEC
@@ -259,7 +271,7 @@ class DiskStore:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             record = self._read_record(fd)
-            if record is None or record.key != key:
+            if record is None or record.key != entry.key or record.object_id != entry.version:
                 return False
             if len(meta) > record.slot_cap:
                 return self._rewrite(fd, record, meta)
@@ -326,13 +338,13 @@ class DiskStore:
         if len(buf) == record.file_size:  # the whole record came with one read
             body = buf[offset:]
             if fmt.body_matches(record, body):
-                return DiskEntry(key, record.meta, record.body_len, body, -1, offset)
+                return DiskEntry(record, record.meta, body, -1, offset)
             self._drop(fd, digest, path)
             return None
         if len(buf) < fmt.READ_AHEAD or os.fstat(fd).st_size != record.file_size:
             self._drop(fd, digest, path)
             return None
-        return DiskEntry(key, record.meta, record.body_len, None, fd, offset)
+        return DiskEntry(record, record.meta, None, fd, offset)
 
     def _parse(self, fd: int, buf: bytes) -> fmt.Record | None:
         need = fmt.needed(buf)
@@ -353,7 +365,9 @@ class DiskStore:
 
     def _rewrite(self, fd: int, record: fmt.Record, meta: bytes) -> bool:
         """Copy the body into a new record with a larger meta slot (meta outgrew its slot)."""
-        writer = self.begin(record.key, meta, record.body_len)
+        writer = DiskWriter(
+            self, record.key, meta, record.body_len, self._max_object, record.object_id
+        )
         with writer:
             at = record.body_offset
             end = at + record.body_len

@@ -3,10 +3,11 @@
     objects/ab/cd/<sha256(key) hex>      (ab, cd: the hash's first two byte pairs)
 
     offset  size
-    0       32         header  "<4sHHIIQII": magic b"VEIL", format version, flags (0),
-                               key length, meta slot capacity, body length, CRC32 of the body,
-                               CRC32 of (the header's first 28 bytes + key)
-    32      key_len    key
+    0       40         header  "<4sHHIIQQII": magic b"VEIL", format version, flags (0),
+                               key length, meta slot capacity, body length, object id (random,
+                               names this body: `update_meta` checks it), CRC32 of the body,
+                               CRC32 of (the header's first 36 bytes + key)
+    40      key_len    key
     ...     2 x (16 + slot_cap)
                        two meta slots, each "<QII" generation, meta length, CRC32 of
                        (generation, length, meta), then the meta padded to slot_cap
@@ -32,7 +33,7 @@ import zlib
 
 MAGIC = b"VEIL"
 VERSION = 1
-HEADER = struct.Struct("<4sHHIIQII")
+HEADER = struct.Struct("<4sHHIIQQII")
 SLOT = struct.Struct("<QII")
 _HEAD_CRC_AT = HEADER.size - 4
 _SLOT_CRC_AT = SLOT.size - 4
@@ -69,9 +70,9 @@ def encode_prefix(key: bytes, meta: bytes, capacity: int) -> bytes:
     return key + encode_slot(1, meta, capacity) + bytes(SLOT.size + capacity)
 
 
-def encode_header(key: bytes, capacity: int, body_len: int, body_crc: int) -> bytes:
+def encode_header(key: bytes, capacity: int, body_len: int, object_id: int, body_crc: int) -> bytes:
     """The header, written last, once the body's length and CRC are known."""
-    head = HEADER.pack(MAGIC, VERSION, 0, len(key), capacity, body_len, body_crc, 0)
+    head = HEADER.pack(MAGIC, VERSION, 0, len(key), capacity, body_len, object_id, body_crc, 0)
     crc = zlib.crc32(key, zlib.crc32(head[:_HEAD_CRC_AT]))
     return head[:_HEAD_CRC_AT] + struct.pack("<I", crc)
 
@@ -79,17 +80,27 @@ def encode_header(key: bytes, capacity: int, body_len: int, body_crc: int) -> by
 class Record:
     """A record's parsed header, key and current meta."""
 
-    __slots__ = ("active", "body_crc", "body_len", "generation", "key", "meta", "slot_cap")
+    __slots__ = (
+        "active",
+        "body_crc",
+        "body_len",
+        "generation",
+        "key",
+        "meta",
+        "object_id",
+        "slot_cap",
+    )
 
     def __init__(
-        self, key: bytes, slot_cap: int, body_len: int, body_crc: int, active: int, gen: int
+        self, key: bytes, slot_cap: int, body_len: int, object_id: int, body_crc: int
     ) -> None:
         self.key = key
         self.slot_cap = slot_cap
         self.body_len = body_len
+        self.object_id = object_id
         self.body_crc = body_crc
-        self.active = active
-        self.generation = gen
+        self.active = -1
+        self.generation = 0
         self.meta = b""
 
     @property
@@ -113,7 +124,7 @@ def needed(buf: bytes) -> int:
     """How many leading bytes `parse` needs, from the header alone; 0 when it is invalid."""
     if len(buf) < HEADER.size:
         return 0
-    magic, version, _flags, key_len, slot_cap, _len, _bcrc, _hcrc = HEADER.unpack_from(buf)
+    magic, version, _flags, key_len, slot_cap, *_rest = HEADER.unpack_from(buf)
     if magic != MAGIC or version != VERSION or key_len > MAX_KEY or slot_cap > MAX_SLOT:
         return 0
     return prefix_size(key_len, slot_cap)
@@ -124,11 +135,11 @@ def parse(buf: bytes) -> Record | None:
     size = needed(buf)
     if size == 0 or len(buf) < size:
         return None
-    _m, _v, _f, key_len, slot_cap, body_len, body_crc, head_crc = HEADER.unpack_from(buf)
+    _m, _v, _f, key_len, slot_cap, body_len, object_id, body_crc, head_crc = HEADER.unpack_from(buf)
     key_end = HEADER.size + key_len
     if zlib.crc32(buf[HEADER.size : key_end], zlib.crc32(buf[:_HEAD_CRC_AT])) != head_crc:
         return None
-    record = Record(buf[HEADER.size : key_end], slot_cap, body_len, body_crc, -1, 0)
+    record = Record(buf[HEADER.size : key_end], slot_cap, body_len, object_id, body_crc)
     for index in (0, 1):
         at = record.slot_offset(index)
         gen, meta_len, crc = SLOT.unpack_from(buf, at)

@@ -9,11 +9,12 @@ from an entry it already holds is never affected. Objects above `max_object_size
 
 from __future__ import annotations
 
+from itertools import count
 from types import TracebackType
 from typing import Self
 
 from veil.cache.eviction import LRU
-from veil.cache.store import Chunk, PolicyFactory, clamp
+from veil.cache.store import Chunk, Entry, PolicyFactory, clamp
 
 DEFAULT_MAX_OBJECT = 1024 * 1024
 
@@ -21,13 +22,14 @@ DEFAULT_MAX_OBJECT = 1024 * 1024
 class MemoryEntry:
     """A stored object whose body is one `bytes` object."""
 
-    __slots__ = ("body", "key", "length", "meta")
+    __slots__ = ("body", "key", "length", "meta", "version")
 
-    def __init__(self, key: bytes, meta: bytes, body: bytes) -> None:
+    def __init__(self, key: bytes, meta: bytes, body: bytes, version: int) -> None:
         self.key = key
         self.meta = meta
         self.body = body
         self.length = len(body)
+        self.version = version
 
     @property
     def size(self) -> int:
@@ -120,6 +122,7 @@ class MemoryStore:
         self._policy = policy(capacity)
         self._entries: dict[bytes, MemoryEntry] = {}
         self._used = 0
+        self._versions = count(1)
 
     @property
     def capacity(self) -> int:
@@ -146,13 +149,14 @@ class MemoryStore:
         if len(body) > self._max_object:
             self.remove(key)
             return None
-        return self._install(MemoryEntry(key, meta, body))
+        return self._install(MemoryEntry(key, meta, body, next(self._versions)))
 
-    def update_meta(self, key: bytes, meta: bytes) -> bool:
-        entry = self._entries.get(key)
-        if entry is None:
+    def update_meta(self, entry: Entry, meta: bytes) -> bool:
+        current = self._entries.get(entry.key)
+        if current is None or current.version != entry.version:
             return False
-        return self._install(MemoryEntry(key, meta, entry.body)) is not None
+        revalidated = MemoryEntry(entry.key, meta, current.body, current.version)
+        return self._install(revalidated) is not None
 
     def remove(self, key: bytes) -> bool:
         entry = self._entries.pop(key, None)

@@ -49,6 +49,11 @@ class Entry(Protocol):
         ...
 
     @property
+    def version(self) -> int:
+        """Names the stored body this entry was read from (a replacement gets a new one)."""
+        ...
+
+    @property
     def body(self) -> bytes | None:
         """The whole body when it is in memory (always for the memory tier), else `None`."""
         ...
@@ -119,8 +124,12 @@ class Store(Protocol):
         """Start streaming a new object (it replaces any older one at commit)."""
         ...
 
-    def update_meta(self, key: bytes, meta: bytes) -> bool:
-        """Replace the meta of a stored object (304 revalidation); `False` when absent."""
+    def update_meta(self, entry: Entry, meta: bytes) -> bool:
+        """Replace the meta of the object `entry` was read from (304 revalidation).
+
+        `False` when that object is gone or was replaced meanwhile: the meta was derived from
+        `entry.meta` and must not be pasted onto another response's body.
+        """
         ...
 
     def remove(self, key: bytes) -> bool:
