@@ -130,9 +130,13 @@ def _one_date(lines: list[bytes]) -> int | None:
     return parse_http_date(lines[0]) if len(lines) == 1 else None
 
 
-def _list_matches(lines: list[bytes], current: ETag | None, *, strong: bool) -> bool | None:
+def _list_matches(
+    lines: list[bytes], current: ETag | None, current_raw: bytes | None, *, strong: bool
+) -> bool | None:
     """Does an If-Match / If-None-Match value name `current`? None when the field is malformed."""
     value = lines[0] if len(lines) == 1 else b",".join(lines)
+    if current is not None and value == current_raw:
+        return not strong or not current[0]  # the common case: the tag echoed verbatim
     if value.strip() == b"*":
         return True  # "*": any current representation, and the stored response is one
     tags = parse_etags(value)
@@ -178,7 +182,7 @@ def evaluate_preconditions(
     if_match = found.get(b"if-match")
     if if_match is not None:
         # Step 1 (§13.1.1): strong comparison; false means 412.
-        if _list_matches(if_match, current, strong=True) is False:
+        if _list_matches(if_match, current, etag_raw, strong=True) is False:
             return Precondition.PRECONDITION_FAILED
     elif (ius := found.get(b"if-unmodified-since")) is not None:
         # Step 2 (§13.1.4): only with no If-Match, a valid date, and a Last-Modified to test.
@@ -191,7 +195,7 @@ def evaluate_preconditions(
     if_none_match = found.get(b"if-none-match")
     if if_none_match is not None:
         # Step 3 (§13.1.2): weak comparison; a match means 304 for GET/HEAD, else 412.
-        if _list_matches(if_none_match, current, strong=False):
+        if _list_matches(if_none_match, current, etag_raw, strong=False):
             return Precondition.NOT_MODIFIED if safe_read else Precondition.PRECONDITION_FAILED
     elif safe_read and (ims := found.get(b"if-modified-since")) is not None:
         # Step 4 (§13.1.3): only GET/HEAD, only without If-None-Match, only a valid date.

@@ -204,7 +204,7 @@ def plan_ranges(
         return RangePlan(
             RangeOutcome.UNSATISFIABLE, headers=((b"Content-Range", unsatisfied_range(length)),)
         )
-    ranges, overlaps = coalesce(ranges)
+    ranges, overlaps = coalesce(ranges) if len(ranges) > 1 else (ranges, 0)
     if overlaps > 1:
         return IGNORE  # §14.2: "more than two overlapping ranges"
     if len(ranges) == 1:

@@ -166,7 +166,9 @@ def variant_key(
     for name in names:
         lines = field_lines(request_headers, name)
         if name == b"accept-encoding":
-            value = choose_coding(normalise_value(lines) if lines else None, codings)
+            # choose_coding reads OWS itself; a single line goes to its memo as sent.
+            raw = (lines[0] if len(lines) == 1 else b",".join(lines)) if lines else None
+            value = choose_coding(raw, codings)
             parts.append(name + b":" + value)
         elif lines:
             parts.append(name + b":" + normalise_value(lines))
