@@ -326,7 +326,7 @@ class DiskStore:
         """The entry in `fd`; None on a hash collision; a corrupt record is dropped."""
         for _ in range(2):  # a second look, in case a meta update was caught half-written
             buf = os.pread(fd, fmt.READ_AHEAD, 0)
-            record = self._parse(fd, buf)
+            record = fmt.parse(buf) if len(buf) < fmt.READ_AHEAD else self._parse(fd, buf)
             if record is not None:
                 break
         else:
@@ -334,21 +334,21 @@ class DiskStore:
             return None
         if record.key != key:
             return None
-        offset = record.body_offset
         if len(buf) == record.file_size:  # the whole record came with one read
-            body = buf[offset:]
+            body = buf[record.body_offset :]
             if fmt.body_matches(record, body):
-                return DiskEntry(record, record.meta, body, -1, offset)
+                return DiskEntry(record, record.meta, body, -1, record.body_offset)
             self._drop(fd, digest, path)
             return None
         if len(buf) < fmt.READ_AHEAD or os.fstat(fd).st_size != record.file_size:
             self._drop(fd, digest, path)
             return None
-        return DiskEntry(record, record.meta, None, fd, offset)
+        return DiskEntry(record, record.meta, None, fd, record.body_offset)
 
     def _parse(self, fd: int, buf: bytes) -> fmt.Record | None:
+        """Parse a record whose header, key and meta may run past the first read."""
         need = fmt.needed(buf)
-        if need > len(buf) and len(buf) == fmt.READ_AHEAD:
+        if need > len(buf):
             buf = os.pread(fd, need, 0)
         return fmt.parse(buf)
 

@@ -84,6 +84,8 @@ class Record:
         "active",
         "body_crc",
         "body_len",
+        "body_offset",
+        "file_size",
         "generation",
         "key",
         "meta",
@@ -99,17 +101,11 @@ class Record:
         self.body_len = body_len
         self.object_id = object_id
         self.body_crc = body_crc
+        self.body_offset = prefix_size(len(key), slot_cap)
+        self.file_size = self.body_offset + body_len
         self.active = -1
         self.generation = 0
         self.meta = b""
-
-    @property
-    def body_offset(self) -> int:
-        return prefix_size(len(self.key), self.slot_cap)
-
-    @property
-    def file_size(self) -> int:
-        return self.body_offset + self.body_len
 
     def slot_offset(self, index: int) -> int:
         return HEADER.size + len(self.key) + index * (SLOT.size + self.slot_cap)
@@ -132,22 +128,28 @@ def needed(buf: bytes) -> int:
 
 def parse(buf: bytes) -> Record | None:
     """The record at the start of `buf` (at least `needed(buf)` bytes), or None if invalid."""
-    size = needed(buf)
-    if size == 0 or len(buf) < size:
+    if len(buf) < HEADER.size:
         return None
-    _m, _v, _f, key_len, slot_cap, body_len, object_id, body_crc, head_crc = HEADER.unpack_from(buf)
+    magic, version, _f, key_len, slot_cap, body_len, object_id, body_crc, head_crc = (
+        HEADER.unpack_from(buf)
+    )
+    if magic != MAGIC or version != VERSION or key_len > MAX_KEY or slot_cap > MAX_SLOT:
+        return None
     key_end = HEADER.size + key_len
-    if zlib.crc32(buf[HEADER.size : key_end], zlib.crc32(buf[:_HEAD_CRC_AT])) != head_crc:
+    if len(buf) < key_end + 2 * (SLOT.size + slot_cap):
         return None
-    record = Record(buf[HEADER.size : key_end], slot_cap, body_len, object_id, body_crc)
+    key = buf[HEADER.size : key_end]
+    if zlib.crc32(key, zlib.crc32(buf[:_HEAD_CRC_AT])) != head_crc:
+        return None
+    record = Record(key, slot_cap, body_len, object_id, body_crc)
+    at = key_end
     for index in (0, 1):
-        at = record.slot_offset(index)
         gen, meta_len, crc = SLOT.unpack_from(buf, at)
-        if gen <= record.generation or meta_len > slot_cap:
-            continue
-        meta = buf[at + SLOT.size : at + SLOT.size + meta_len]
-        if zlib.crc32(meta, zlib.crc32(buf[at : at + _SLOT_CRC_AT])) == crc:
-            record.active, record.generation, record.meta = index, gen, meta
+        if gen > record.generation and meta_len <= slot_cap:
+            meta = buf[at + SLOT.size : at + SLOT.size + meta_len]
+            if zlib.crc32(meta, zlib.crc32(buf[at : at + _SLOT_CRC_AT])) == crc:
+                record.active, record.generation, record.meta = index, gen, meta
+        at += SLOT.size + slot_cap
     return record if record.active >= 0 else None
 
 

@@ -93,6 +93,7 @@ class JournalWriter:
 
     def _write(self, line: str) -> None:
         if self._fd < 0:
+            self._pending = []
             return
         if self._pending:
             line = "".join(f"A {d}\n" for d in self._pending) + line
