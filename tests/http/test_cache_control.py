@@ -195,6 +195,16 @@ def test_parsers_never_raise_on_arbitrary_bytes(lines: list[bytes]) -> None:
     assert parse_targeted(lines) is None or isinstance(parse_targeted(lines), CacheControl)
 
 
+_SF_ISH = st.lists(st.sampled_from(list(b'abm-=,;"\\ ?01:()*.9AZ\t/+_\x00\xff')), max_size=24)
+
+
+@given(st.lists(_SF_ISH.map(bytes), max_size=3))
+def test_targeted_parser_never_raises_on_near_miss_dictionaries(lines: list[bytes]) -> None:
+    """Inputs close to Structured Fields syntax are parsed or refused, never raised on."""
+    parsed = parse_targeted(lines)
+    assert parsed is None or isinstance(parsed, CacheControl)
+
+
 @given(_cache_control_lines())
 def test_parsed_deltas_are_in_range(lines: list[bytes]) -> None:
     """Every delta-seconds value is an integer in [0, 2**31] (RFC 9111 §1.2.2)."""

@@ -25,7 +25,7 @@ from typing import Final
 
 from veil.cache.reasons import Forward
 from veil.http.cache_control import DELTA_SECONDS_MAX, CacheControl
-from veil.http.dates import parse_http_date
+from veil.http.dates import parse_http_date as _parse_http_date
 
 # RFC 9111 §4.2.2 leaves the heuristic's bound to the cache; a day is the common choice
 # (Squid's default max for this rule, and nginx/Varnish never use a longer heuristic).
@@ -36,6 +36,22 @@ HEURISTIC_CAP_SECONDS: Final = 86_400
 HEURISTICALLY_CACHEABLE: Final = frozenset(
     {200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501}
 )
+
+
+# HTTP-dates repeat (one Date per second for all responses, one Last-Modified per object):
+# parsed values are memoised, and the memo is emptied when it reaches this size.
+_DATE_MEMO_LIMIT: Final = 512
+_dates: dict[bytes, int | None] = {}
+
+
+def parse_http_date(value: bytes) -> int | None:
+    """`veil.http.dates.parse_http_date`, memoised."""
+    if value in _dates:
+        return _dates[value]
+    if len(_dates) >= _DATE_MEMO_LIMIT:
+        _dates.clear()
+    parsed = _dates[value] = _parse_http_date(value)
+    return parsed
 
 
 @dataclass(frozen=True, slots=True)

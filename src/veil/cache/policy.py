@@ -61,6 +61,7 @@ from veil.http.cache_control import (
 from veil.http.headers import FieldNames
 
 Headers = Sequence[tuple[bytes, bytes]]
+Fields = dict[int, list[bytes]]  # the values of the fields the policy reads, by code
 
 # RFC 9213 §2.1: Veil's target list, most specific first. The edge strips both before a
 # response leaves (they are meant for Veil, not for the visitor's caches).
@@ -87,17 +88,23 @@ _FIELDS = FieldNames(
 )
 
 
-def _collect(headers: Headers) -> list[list[bytes]]:
+def _collect(headers: Headers) -> Fields:
     """One pass over the fields: the values of each interesting field, by code."""
-    found: list[list[bytes]] = [[] for _ in range(13)]
+    found: Fields = {}
     memo = _FIELDS.memo
     for name, value in headers:
         code = memo.get(name)
         if code is None:
             code = _FIELDS.code(name)
         if code:
-            found[code].append(value)
+            if code in found:
+                found[code].append(value)
+            else:
+                found[code] = [value]
     return found
+
+
+_NONE: Final[list[bytes]] = []  # never appended to
 
 
 # --- Request side ----------------------------------------------------------------------------
@@ -115,7 +122,7 @@ class RequestDecision:
 
 
 _LOOKUP: Final = RequestDecision(lookup=True)
-_PLAIN: Final = RequestFacts(method=b"GET")
+_PLAIN: Final = {m: RequestFacts(method=m) for m in (b"GET", b"HEAD")}
 
 
 def request_decision(
@@ -127,9 +134,8 @@ def request_decision(
     rules: tuple[RequestRule, ...] = REQUEST_RULES,
 ) -> RequestDecision:
     """Lookup or bypass for one request; the request rules are walked in order."""
-    if method == b"GET" and not development_mode and not bypass_cache:
-        facts = _PLAIN
-    else:
+    facts = None if development_mode or bypass_cache else _PLAIN.get(method)
+    if facts is None:
         facts = RequestFacts(method, development_mode, bypass_cache)
     for rule in rules:
         if (reason := rule(facts)) is not None:
@@ -172,27 +178,27 @@ class StoreDecision:
 _NOTHING: Final = EntryPolicy(response_time=0.0, initial_age=0.0, lifetime=0)
 
 
-def governing_directives(fields: list[list[bytes]]) -> tuple[CacheControl, bytes, list[bytes]]:
+def governing_directives(fields: Fields) -> tuple[CacheControl, bytes, list[bytes]]:
     """RFC 9213 §2.1: the first valid, non-empty targeted field, else Cache-Control.
 
     Returns the directives, the field's name and the Expires values that still count (none
     when a targeted field governs: "MUST ignore the Cache-Control and Expires header fields").
     """
     for code, name in ((_VEIL_CC, TARGET_LIST[0]), (_CDN_CC, TARGET_LIST[1])):
-        if fields[code] and (targeted := parse_targeted(fields[code])) is not None:
+        if code in fields and (targeted := parse_targeted(fields[code])) is not None:
             return targeted, name, []
-    cc = parse_cache_control(fields[_CC]) if fields[_CC] else EMPTY
-    return cc, b"cache-control", fields[_EXPIRES]
+    cc = parse_cache_control(fields[_CC]) if _CC in fields else EMPTY
+    return cc, b"cache-control", fields.get(_EXPIRES, _NONE)
 
 
 def _lifetime(
-    d: CacheControl, explicit: int | None, status: int, date: float, fields: list[list[bytes]]
+    d: CacheControl, explicit: int | None, status: int, date: float, fields: Fields
 ) -> int:
     """RFC 9111 §4.2.1: explicit lifetime, else the §4.2.2 heuristic where it is allowed."""
     if explicit is not None:
         return explicit
     if status in HEURISTICALLY_CACHEABLE or d.public:
-        return heuristic_lifetime(date, fields[_LAST_MODIFIED])
+        return heuristic_lifetime(date, fields.get(_LAST_MODIFIED, _NONE))
     return 0
 
 
@@ -211,9 +217,9 @@ def store_decision(
     """May this origin response be stored by Veil, and with which policy (RFC 9111 §3, §4.2)?"""
     fields = _collect(headers)
     d, governed_by, expires = governing_directives(fields)
-    date = date_value(fields[_DATE], response_time)
+    date = date_value(fields.get(_DATE, _NONE), response_time)
     explicit = explicit_lifetime(d, expires, date)
-    content_type = fields[_CONTENT_TYPE]
+    content_type = fields.get(_CONTENT_TYPE)
     facts = ResponseFacts(
         method=method,
         path=path,
@@ -222,9 +228,9 @@ def store_decision(
         explicit_freshness=explicit is not None,
         request_authorization=request.authorization,
         request_no_store=request.directives.no_store,
-        set_cookie=bool(fields[_SET_COOKIE]),
+        set_cookie=_SET_COOKIE in fields,
         content_type=content_type[0] if content_type else None,
-        vary_star=any(m.strip() == b"*" for v in fields[_VARY] for m in v.split(b",")),
+        vary_star=any(m.strip() == b"*" for v in fields.get(_VARY, _NONE) for m in v.split(b",")),
     )
     for rule in rules:
         if (reason := rule(facts)) is not None:
@@ -240,7 +246,7 @@ def store_decision(
     policy = EntryPolicy(
         response_time=response_time,
         initial_age=corrected_initial_age(
-            age=age_value(fields[_AGE]),
+            age=age_value(fields.get(_AGE, _NONE)),
             date=date,
             request_time=request_time,
             response_time=response_time,
@@ -254,7 +260,7 @@ def store_decision(
         revalidate_fields=d.no_cache_fields,
     )
     useless = policy.lifetime <= policy.initial_age and not (
-        fields[_ETAG] or fields[_LAST_MODIFIED] or policy.stale_while_revalidate
+        _ETAG in fields or _LAST_MODIFIED in fields or policy.stale_while_revalidate
     )
     if useless and not policy.stale_if_error:
         return StoreDecision(False, Reason.STALE_ON_ARRIVAL, _NOTHING, governed_by)

@@ -20,7 +20,7 @@ lower-cased. Unknown directives are ignored (§5.2.3).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -28,6 +28,9 @@ from typing import Any, Final
 DELTA_SECONDS_MAX: Final = 2**31
 # A bare `max-stale` (§5.2.1.2): any staleness is acceptable; 2**31 s is "any" in practice.
 MAX_STALE_ANY: Final = DELTA_SECONDS_MAX
+# Parsed values are memoised per field value (origins repeat theirs on every response); the
+# memo stops growing at this many entries, so values from the wire cannot grow memory.
+MEMO_LIMIT: Final = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,9 @@ class CacheControl:
 
 
 EMPTY: Final = CacheControl()
+
+_cc_memo: dict[bytes | tuple[bytes, ...], CacheControl] = {}
+_targeted_memo: dict[bytes, CacheControl | None] = {}
 
 # directive -> attribute. Deltas: duplicates keep the minimum, except min-fresh (maximum).
 _DELTAS: Final = {
@@ -201,8 +207,18 @@ def _directive(b: _Builder, name: bytes, arg: bytes | None) -> None:
         b.field_list(_LISTS[name], None if arg is None else _field_names(arg))
 
 
-def parse_cache_control(values: Iterable[bytes]) -> CacheControl:
+def parse_cache_control(values: Sequence[bytes]) -> CacheControl:
     """The directives of all Cache-Control field lines (RFC 9111 §5.2). Never raises."""
+    key = values[0] if len(values) == 1 else tuple(values)
+    parsed = _cc_memo.get(key)
+    if parsed is None:
+        parsed = _parse_cache_control(values)
+        if len(_cc_memo) < MEMO_LIMIT:
+            _cc_memo[key] = parsed
+    return parsed
+
+
+def _parse_cache_control(values: Sequence[bytes]) -> CacheControl:
     b = _Builder()
     for value in values:
         for member in _members(value):
@@ -390,14 +406,23 @@ def _targeted_directive(b: _Builder, name: bytes, value: object) -> None:
             b.field_list(_LISTS[name], names)
 
 
-def parse_targeted(values: Iterable[bytes]) -> CacheControl | None:
+def parse_targeted(values: Sequence[bytes]) -> CacheControl | None:
     """A targeted field's directives (RFC 9213 §2.2), or None when it is empty or invalid."""
     joined = b",".join(s for v in values if (s := v.strip(b" \t")))
+    if joined in _targeted_memo:
+        return _targeted_memo[joined]
+    parsed = _parse_targeted(joined)
+    if len(_targeted_memo) < MEMO_LIMIT:
+        _targeted_memo[joined] = parsed
+    return parsed
+
+
+def _parse_targeted(joined: bytes) -> CacheControl | None:
     if not joined:
         return None
     try:
         members = _SF(joined).dictionary()
-    except (_SFError, IndexError):
+    except _SFError:
         return None
     b = _Builder()
     for name, value in members.items():
