@@ -13,9 +13,10 @@ last and renames the file into objects/. rename(2) is atomic, so a reader opens 
 whole record, the new whole record, or nothing; a writer killed mid-way (kill -9) leaves a temp
 file that the manager deletes once its flock is free. With `fsync=False` (the default) this
 survives any process crash; after a power loss a renamed file may reach the disk before its
-data, which the reader's checks (size, CRCs) catch and drop. With `fsync=True` the temp file and
-the directory are fsynced around the rename: the record itself survives power loss, at the cost
-of one or two disk flushes per stored object.
+data: the reader's checks catch it in the header, key, meta and small bodies (all CRC-checked)
+but not in a large body, whose CRC is not read on `get`. With `fsync=True` the temp file and
+the directory are fsynced around the rename: the record survives power loss, at the cost of
+one or two disk flushes per stored object.
 
 Reading: `get` opens the file and reads its first 64 KiB, which holds header, key, meta and the
 whole body of a small object (then the body is checked against its CRC, the fd closed and the
@@ -33,178 +34,15 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import secrets
-import zlib
-from types import TracebackType
-from typing import Self
 
 from veil.cache import disk_format as fmt
-from veil.cache.disk_journal import JournalWriter, create_locked
-from veil.cache.store import Chunk, Entry, clamp
+from veil.cache.disk_entry import WRITE_BUFFER, DiskEntry, DiskWriter
+from veil.cache.disk_journal import JournalWriter
+from veil.cache.store import Entry
 
-WRITE_BUFFER = 64 * 1024
+__all__ = ["DiskEntry", "DiskStore", "DiskWriter", "read_usage"]
+
 _MAX_READS = 1 << 20
-
-
-class DiskEntry:
-    """A committed record as read by `get`: meta, and the body as bytes or behind an open fd."""
-
-    __slots__ = ("body", "body_offset", "fd", "key", "length", "meta", "version")
-
-    def __init__(
-        self, record: fmt.Record, meta: bytes, body: bytes | None, fd: int, offset: int
-    ) -> None:
-        self.key = record.key
-        self.meta = meta
-        self.length = record.body_len
-        self.version = record.object_id
-        self.body = body
-        self.fd = fd
-        self.body_offset = offset
-
-    def read(self, start: int = 0, end: int | None = None) -> bytes:
-        begin, stop = clamp(self.length, start, end)
-        if self.body is not None:
-            return self.body[begin:stop]
-        if self.fd < 0:
-            raise ValueError("read from a closed cache entry")
-        parts: list[bytes] = []
-        for _ in range(_MAX_READS):
-            if begin >= stop:
-                break
-            part = os.pread(self.fd, stop - begin, self.body_offset + begin)
-            if not part:
-                raise OSError("cache record shorter than its header says")
-            parts.append(part)
-            begin += len(part)
-        return b"".join(parts)
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            fd, self.fd = self.fd, -1
-            os.close(fd)
-
-    def __del__(self) -> None:
-        self.close()  # a safety net only: the edge closes entries when a response ends
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class DiskWriter:
-    """Streams one record into a temp file; `commit` renames it into objects/."""
-
-    def __init__(
-        self,
-        store: DiskStore,
-        key: bytes,
-        meta: bytes,
-        expected: int | None,
-        limit: int,
-        object_id: int | None = None,
-    ) -> None:
-        self._store = store
-        self._object_id = secrets.randbits(64) if object_id is None else object_id
-        self._key = key
-        self._meta = meta
-        self._expected = expected
-        self._limit = limit if expected is None else min(limit, expected)
-        self._size = 0
-        self._crc = 0
-        self._buffer = bytearray()
-        self._fd = -1
-        self._temp = ""
-        self._done = expected is not None and expected > limit
-        if self._done:
-            return
-        self._slot_cap = fmt.slot_capacity(len(meta))
-        self._offset = fmt.prefix_size(len(key), self._slot_cap)
-        self._position = self._offset
-        try:
-            self._fd, self._temp = create_locked(store.tmp_dir, ".part", os.O_RDWR)
-            os.pwrite(self._fd, fmt.encode_prefix(key, meta, self._slot_cap), fmt.HEADER.size)
-        except OSError:
-            self.abort()
-
-    def write(self, data: Chunk) -> None:
-        if self._done:
-            return
-        self._size += len(data)
-        if self._size > self._limit:
-            self.abort()
-            return
-        self._crc = zlib.crc32(data, self._crc)
-        self._buffer += data
-        if len(self._buffer) >= WRITE_BUFFER:
-            self._flush()
-
-    def commit(self) -> DiskEntry | None:
-        if self._done:
-            return None
-        self._flush()
-        if self._done or (self._expected is not None and self._size != self._expected):
-            self.abort()
-            return None
-        self._done = True
-        try:
-            header = fmt.encode_header(
-                self._key, self._slot_cap, self._size, self._object_id, self._crc
-            )
-            os.pwrite(self._fd, header, 0)
-            inode = self._store.publish(self._fd, self._temp, self._key)
-        except OSError:
-            self._discard()
-            return None
-        self._store.journal.insert(fmt.key_hash(self._key), self._position, inode)
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
-        fd, self._fd = self._fd, -1
-        record = fmt.Record(self._key, self._slot_cap, self._size, self._object_id, self._crc)
-        return DiskEntry(record, self._meta, None, fd, self._offset)
-
-    def abort(self) -> None:
-        self._done = True
-        self._buffer = bytearray()
-        self._discard()
-
-    def _flush(self) -> None:
-        if not self._buffer or self._done:
-            return
-        try:
-            os.pwrite(self._fd, self._buffer, self._position)
-        except OSError:
-            self.abort()  # e.g. a full disk: the object is simply not stored
-            return
-        self._position += len(self._buffer)
-        self._buffer = bytearray()
-
-    def _discard(self) -> None:
-        if self._fd >= 0:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self._temp)
-            fd, self._fd = self._fd, -1
-            os.close(fd)
-
-    def __del__(self) -> None:
-        self._discard()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.abort()
 
 
 class DiskStore:
