@@ -266,3 +266,18 @@ def test_client_cache_control(
 ) -> None:
     """The zone's browser TTL lengthens a shorter max-age and touches nothing else."""
     assert client_cache_control(values, browser_ttl=browser_ttl) == expected
+
+
+def test_date_missing_uses_response_time_for_expires() -> None:
+    """§4.2.1: without Date, Expires is measured from when the response arrived."""
+    decision = store_decision(
+        request=request_decision(b"GET", []),
+        method=b"GET",
+        path=b"/a",
+        status=200,
+        headers=[(b"Expires", format_http_date(T + 300))],
+        request_time=T + 99,
+        response_time=T + 100,
+    )
+    assert decision.store and decision.freshness_lifetime == 200
+    assert decision.policy.initial_age == 1.0  # apparent age 0, one second in transit

@@ -178,7 +178,7 @@ class StoreDecision:
 _NOTHING: Final = EntryPolicy(response_time=0.0, initial_age=0.0, lifetime=0)
 
 
-def governing_directives(fields: Fields) -> tuple[CacheControl, bytes, list[bytes]]:
+def _governing(fields: Fields) -> tuple[CacheControl, bytes, list[bytes]]:
     """RFC 9213 §2.1: the first valid, non-empty targeted field, else Cache-Control.
 
     Returns the directives, the field's name and the Expires values that still count (none
@@ -216,7 +216,7 @@ def store_decision(
 ) -> StoreDecision:
     """May this origin response be stored by Veil, and with which policy (RFC 9111 §3, §4.2)?"""
     fields = _collect(headers)
-    d, governed_by, expires = governing_directives(fields)
+    d, governed_by, expires = _governing(fields)
     date = date_value(fields.get(_DATE, _NONE), response_time)
     explicit = explicit_lifetime(d, expires, date)
     content_type = fields.get(_CONTENT_TYPE)
