@@ -16,6 +16,7 @@ import pytest
 from tests.cache.support.disk_worker import REVALIDATED, body_for
 from veil.cache import disk_format as fmt
 from veil.cache.disk import DiskStore
+from veil.cache.disk_journal import JournalReader, JournalWriter, create_locked
 from veil.cache.disk_manager import DiskManager
 
 from .test_store import revalidate
@@ -312,4 +313,51 @@ def test_orphaned_temp_files_are_swept_while_live_ones_stay(store: DiskStore, ro
     entry = writer.commit()
     assert entry is not None and entry.read() == b"in progress and done"
     entry.close()
+    manager.close()
+
+
+def test_journal_rotates_and_every_record_is_read_once(tmp_path: Path) -> None:
+    """A writer's rotated journals are read to the end, in order, then deleted."""
+    writer = JournalWriter(str(tmp_path), rotate_bytes=1000)
+    reader = JournalReader(str(tmp_path))
+    digests = [f"{i:064x}" for i in range(60)]
+    for i, digest in enumerate(digests):
+        writer.insert(digest, i, 1)
+        if i == 30:
+            assert [r[1].decode() for r in reader.read()] == digests[:31]
+    seen = [r[1].decode() for r in reader.read()]
+    assert seen == digests[31:]
+    assert [p.name for p in tmp_path.iterdir()] == [os.path.basename(writer.path)]
+    assert not writer.path.endswith("-00000001.log"), "the writer rotated"
+    writer.close()
+    assert list(reader.read()) == [] and list(tmp_path.iterdir()) == []
+
+
+def test_journal_line_split_across_reads_is_read_whole(tmp_path: Path) -> None:
+    """A line caught half-appended is held back until its end arrives."""
+    fd, _path = create_locked(str(tmp_path), os.O_WRONLY | os.O_APPEND, lambda: "1-a-1.log")
+    reader = JournalReader(str(tmp_path))
+    os.write(fd, b"A " + b"a" * 30)
+    assert list(reader.read()) == []
+    os.write(fd, b"a" * 34 + b"\nR " + b"b" * 64 + b" 7\n")
+    assert list(reader.read()) == [[b"A", b"a" * 64], [b"R", b"b" * 64, b"7"]]
+    os.close(fd)
+    assert list(reader.read()) == [] and list(tmp_path.iterdir()) == []
+
+
+def test_remove_from_another_process_reaches_the_manager(root: Path) -> None:
+    """A purge done by one worker frees its bytes in the manager's accounting."""
+    manager = DiskManager(root, CAPACITY)
+    assert manager.start()
+    proc = run_worker("fill", str(root), "w", "3", "1000")
+    assert proc.communicate(timeout=30)[0] == "filled 3\n"
+    manager.run_once()
+    assert len(manager) == 3
+    purger = DiskStore(root, CAPACITY)
+    assert purger.remove(b"w-1")
+    purger.close()
+    manager.run_once()
+    assert len(manager) == 2 and manager.used_bytes == sum(
+        p.stat().st_size for p in object_files(root)
+    )
     manager.close()

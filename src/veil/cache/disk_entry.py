@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from veil.cache import disk_format as fmt
-from veil.cache.disk_journal import create_locked
+from veil.cache.disk_journal import create_locked, temp_name
 from veil.cache.store import Chunk, clamp
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ class DiskWriter:
         self._offset = fmt.prefix_size(len(key), self._slot_cap)
         self._position = self._offset
         try:
-            self._fd, self._temp = create_locked(store.tmp_dir, ".part", os.O_RDWR)
+            self._fd, self._temp = create_locked(store.tmp_dir, os.O_RDWR, temp_name)
             prefix = fmt.encode_prefix(key, meta, self._slot_cap)
             pwrite_all(self._fd, prefix, fmt.HEADER.size)
         except OSError:
