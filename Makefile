@@ -3,34 +3,44 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NATIVE := $(VENV)/.native
+# The modules mypyc compiles (listed in src/veil/compiled.py): rebuilt whenever one changes.
+HOT_SRC := $(patsubst %,src/%.py,$(subst .,/,$(shell sed -n 's/^    "\(veil\.[a-z_.]*\)",$$/\1/p' src/veil/compiled.py)))
 
 .PHONY: install run test lint fmt bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=68" wheel
+	@echo "installing into $(VENV) (the first time compiles the hot path with mypyc: about a minute)"
 	@$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
+	@touch $(STAMP) $(NATIVE)
 
-install: $(STAMP)
+$(NATIVE): $(STAMP) $(HOT_SRC)
+	@echo "recompiling the hot path (mypyc): $(HOT_SRC) changed"
+	@$(BIN)/python setup.py --quiet build_ext --inplace
+	@touch $(NATIVE)
 
-run: $(STAMP)
+install: $(NATIVE)
+
+run: $(NATIVE)
 	$(BIN)/veil up --demo
 
-test: $(STAMP)
+test: $(NATIVE)
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
-lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+lint: $(NATIVE)
+	$(BIN)/ruff check src tests bench setup.py
+	$(BIN)/ruff format --check src tests bench setup.py
 	$(BIN)/mypy --strict src/veil
 
 fmt: $(STAMP)
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
-bench: $(STAMP)
+bench: $(NATIVE)
 	bash bench/run.sh
 
 clean:
-	rm -rf $(VENV) .veil .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .veil .mypy_cache .ruff_cache .pytest_cache build
+	find src -name '*.so' -delete

@@ -7,6 +7,15 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.procs import Edge, snapshot_doc, start_edge, start_origin
+from veil import compiled
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse to test an old build: a compiled module shadows edits of its source."""
+    if old := compiled.stale():
+        raise pytest.UsageError(
+            f"compiled modules older than their source: {old}; run `make install`"
+        )
 
 
 @pytest.fixture(scope="session")

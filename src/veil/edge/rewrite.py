@@ -278,7 +278,7 @@ def client_response_head(
 
 
 def _connection_options(headers: list[Header]) -> frozenset[bytes]:
-    return connection_tokens(v for n, v in headers if n.lower() == b"connection")
+    return connection_tokens([v for n, v in headers if n.lower() == b"connection"])
 
 
 def hide_origin_in_url(value: bytes, origin_authorities: frozenset[bytes], host: bytes) -> bytes:

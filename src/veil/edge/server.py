@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import socket
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Final, cast
 
 import httptools
 
@@ -46,10 +46,10 @@ class _Refused(Exception):
 
 
 class ClientConnection(asyncio.Protocol):
-    PAUSE_UPSTREAM_FULL = 1
-    PAUSE_CONNECTING = 2
-    PAUSE_QUEUE = 4
-    PAUSE_DONE = 8
+    PAUSE_UPSTREAM_FULL: Final = 1
+    PAUSE_CONNECTING: Final = 2
+    PAUSE_QUEUE: Final = 4
+    PAUSE_DONE: Final = 8
 
     __slots__ = (
         "active",

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import uvloop
 
+from veil import compiled
 from veil.edge.accesslog import AccessLog
 from veil.edge.config import ControlPoll, SnapshotSource, SnapshotStore, StaticFile, follow
 from veil.edge.context import EdgeContext
@@ -96,6 +97,8 @@ async def serve(
 ) -> None:
     """Run one worker until SIGTERM/SIGINT, then drain."""
     loop = asyncio.get_running_loop()
+    if index == 0 and (old := compiled.stale()):
+        log.warning("compiled hot path older than its source (run `make install`): %s", old)
     access_log = AccessLog(settings.state_dir / "access.log") if settings.access_log else None
     ctx = EdgeContext(loop=loop, settings=settings, access_log=access_log)
     store = SnapshotStore(settings.state_dir)

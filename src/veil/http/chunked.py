@@ -14,4 +14,4 @@ def chunk(data: bytes) -> bytes:
 
 def last_chunk(trailers: Iterable[Header] = ()) -> bytes:
     """The last chunk, the trailer section (§7.1.2) and the final CRLF."""
-    return b"".join((b"0\r\n", *(b"%b: %b\r\n" % pair for pair in trailers), b"\r\n"))
+    return b"".join([b"0\r\n", *[b"%b: %b\r\n" % pair for pair in trailers], b"\r\n"])
