@@ -36,7 +36,7 @@ import fcntl
 import os
 
 from veil.cache import disk_format as fmt
-from veil.cache.disk_entry import WRITE_BUFFER, DiskEntry, DiskWriter
+from veil.cache.disk_entry import WRITE_BUFFER, DiskEntry, DiskWriter, pwrite_all
 from veil.cache.disk_journal import JournalWriter
 from veil.cache.store import Entry
 
@@ -114,7 +114,7 @@ class DiskStore:
             if len(meta) > record.slot_cap:
                 return self._rewrite(fd, record, meta)
             slot = fmt.encode_slot(record.generation + 1, meta, record.slot_cap)
-            os.pwrite(fd, slot, record.slot_offset(1 - record.active))
+            pwrite_all(fd, slot, record.slot_offset(1 - record.active))
             if self._fsync:
                 os.fsync(fd)
         except OSError:
