@@ -46,6 +46,19 @@ IDEMPOTENT = frozenset({b"GET", b"HEAD", b"OPTIONS", b"PUT", b"DELETE", b"TRACE"
 BODYLESS_STATUS = frozenset({204, 304})
 PENDING_BODY_LIMIT = 256 * 1024  # buffered request body before the visitor is paused
 
+_STATUS_LINES: dict[tuple[int, bytes], bytes] = {}
+
+
+def _status_line(status: int, reason: bytes) -> bytes:
+    """The visitor's status line, keeping the origin's reason phrase; memoised (bounded)."""
+    key = (status, reason)
+    line = _STATUS_LINES.get(key)
+    if line is None:
+        line = b"HTTP/1.1 %d %b\r\n" % key if reason else status_line(status)
+        if len(_STATUS_LINES) < 1024:
+            _STATUS_LINES[key] = line
+    return line
+
 
 class Exchange:
     """A request's life at the edge. See the module docstring."""
@@ -427,8 +440,7 @@ class Exchange:
         keep = self.keep_alive and not self.close_after and not client.closing
         keep = keep and not client.ctx.draining
         self.keep_alive = keep
-        reason = self.resp_reason
-        line = b"HTTP/1.1 %d %b\r\n" % (status, reason) if reason else status_line(status)
+        line = _status_line(status, self.resp_reason)
         self.out.append(
             client_response_head(
                 status_line=line,

@@ -26,6 +26,10 @@ from veil.http.headers import (
 )
 
 _PLAIN_CONNECTION_OPTIONS = frozenset({b"keep-alive", b"close"})
+# Connection values that name no other field: the usual spellings, recognised without parsing.
+_PLAIN_CONNECTION_VALUES = frozenset(
+    {b"keep-alive", b"Keep-Alive", b"close", b"Close", b"keep-alive, close"}
+)
 
 # Request field codes. Codes at or above R_SKIP are never copied upstream: hop-by-hop fields,
 # the ones the edge sets itself, and the ones it rebuilds (Host, framing, X-Forwarded-For,
@@ -191,7 +195,10 @@ def upstream_request_head(
             continue
         if options and pair[0].lower() in options:
             continue  # named in Connection: hop-by-hop for this message (RFC 9110 §7.6.1)
-        append(b"%b: %b\r\n" % pair)
+        append(pair[0])  # four appends: measurably cheaper than b"%b: %b\r\n" % pair
+        append(b": ")
+        append(pair[1])
+        append(b"\r\n")
     if scan.xff or forwarded:
         append(_hop_fields(client_ip, proto, scan.hosts[0], scan.xff, forwarded))
     else:
@@ -239,7 +246,7 @@ def client_response_head(
         if code is None:
             code = RESPONSE_FIELDS.code(pair[0])
         if code:
-            if code == S_CONNECTION and named is None:
+            if code == S_CONNECTION and named is None and pair[1] not in _PLAIN_CONNECTION_VALUES:
                 options = connection_tokens((pair[1],)) - _PLAIN_CONNECTION_OPTIONS
                 if options:  # rare: the origin names more hop-by-hop fields; start over
                     return client_response_head(
@@ -260,7 +267,10 @@ def client_response_head(
             continue
         if named and pair[0].lower() in named:
             continue
-        append(b"%b: %b\r\n" % pair)
+        append(pair[0])
+        append(b": ")
+        append(pair[1])
+        append(b"\r\n")
     append(b"Server: veil\r\nVeil-Ray: ")
     append(ray)
     append(b"\r\n")
