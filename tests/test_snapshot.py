@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from veil.snapshot import (
+    CacheSettings,
     OriginSettings,
+    Purge,
     Snapshot,
     SnapshotError,
     ZoneConfig,
@@ -16,7 +18,17 @@ from veil.snapshot import (
     snapshot_to_json,
 )
 
-ZONE = ZoneConfig(id="z", name="a.test", account_id="acc", origin=OriginSettings(port=8080))
+ZONE = ZoneConfig(
+    id="z",
+    name="a.test",
+    account_id="acc",
+    origin=OriginSettings(port=8080),
+    cache=CacheSettings(level="cache_everything", edge_ttl=60, query="allow", query_allow=("q",)),
+    purges=(
+        Purge(version=2, kind="url", value="a.test/x", headers=(("accept-encoding", "gzip"),)),
+        Purge(version=3, kind="tag", value="news", soft=True),
+    ),
+)
 
 
 def _snap() -> Snapshot:
@@ -38,6 +50,16 @@ def test_round_trip() -> None:
     snap = _snap()
     again = snapshot_from_json(snapshot_to_json(snap))
     assert snapshot_to_dict(again) == snapshot_to_dict(snap)
+
+
+def test_cache_settings_and_purges_travel_and_default() -> None:
+    """Cache settings and purges survive the wire; a snapshot without them gets defaults."""
+    again = snapshot_from_json(snapshot_to_json(_snap()))
+    assert again.zones[0].cache == ZONE.cache and again.zones[0].purges == ZONE.purges
+    doc = snapshot_to_dict(_snap())
+    del doc["zones"][0]["cache"], doc["zones"][0]["purges"]
+    old = snapshot_from_dict(doc)
+    assert old.zones[0].cache == CacheSettings() and old.zones[0].purges == ()
 
 
 def test_routing_exact_wildcard_and_case() -> None:
@@ -66,6 +88,12 @@ def test_routing_exact_wildcard_and_case() -> None:
         lambda d: d["zones"][0]["hosts"][0].update(addresses=[]),
         lambda d: d["zones"][0].update(max_body_bytes=True),
         lambda d: d.update(zones="x"),
+        lambda d: d["zones"][0]["cache"].update(level="aggressive-ish"),
+        lambda d: d["zones"][0]["cache"].update(edge_ttl=-1),
+        lambda d: d["zones"][0]["cache"].update(query_allow="q"),
+        lambda d: d["zones"][0]["purges"][0].update(kind="regex"),
+        lambda d: d["zones"][0]["purges"][0].update(version="2"),
+        lambda d: d["zones"][0]["purges"][1].update(soft="yes"),
     ],
 )
 def test_invalid_documents_are_refused(mutate: object) -> None:

@@ -41,6 +41,38 @@ class OriginSettings:
     read_timeout: float = DEFAULT_READ_TIMEOUT
 
 
+CACHE_LEVELS = ("bypass", "standard", "ignore_query", "cache_everything")
+QUERY_MODES = ("all", "none", "sorted", "allow")
+PURGE_KINDS = ("url", "prefix", "host", "tag", "everything")
+
+
+@dataclass(frozen=True, slots=True)
+class CacheSettings:
+    """A zone's cache settings (docs/cache.md). None TTLs mean "as the origin says"."""
+
+    level: str = "standard"  # one of CACHE_LEVELS
+    edge_ttl: int | None = None  # replaces the origin's freshness lifetime at the edge
+    browser_ttl: int | None = None  # minimum max-age sent to visitors
+    query: str = "all"  # cache key query string: one of QUERY_MODES
+    query_allow: tuple[str, ...] = ()  # the parameters kept when query == "allow"
+    key_headers: tuple[str, ...] = ()  # request fields added to the cache key
+    key_cookies: tuple[str, ...] = ()  # cookies added to the cache key
+    development_mode_until: float = 0.0  # epoch seconds; until then the cache is bypassed
+
+
+@dataclass(frozen=True, slots=True)
+class Purge:
+    """One purge_cache request item. `version` is the snapshot version that first carried it:
+    an object stored while the edge ran an older snapshot is purged — no clocks compared, so
+    edges whose clocks disagree with control still purge exactly what was there before."""
+
+    version: int
+    kind: str  # one of PURGE_KINDS
+    value: str = ""  # URL ("host/path?q" without scheme is fine), prefix, host or tag
+    soft: bool = False  # mark stale (revalidate / serve stale) instead of dropping
+    headers: tuple[tuple[str, str], ...] = ()  # a URL purge of one Vary variant
+
+
 @dataclass(frozen=True, slots=True)
 class ZoneConfig:
     id: str
@@ -48,6 +80,8 @@ class ZoneConfig:
     account_id: str
     origin: OriginSettings = field(default_factory=OriginSettings)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    cache: CacheSettings = field(default_factory=CacheSettings)
+    purges: tuple[Purge, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,10 +166,101 @@ def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
                     "read_timeout": z.origin.read_timeout,
                 },
                 "hosts": sorted(hosts_by_zone[z.id], key=lambda h: str(h["name"])),
+                "cache": _cache_to_dict(z.cache),
+                "purges": [_purge_to_dict(p) for p in z.purges],
             }
             for z in snapshot.zones
         ],
     }
+
+
+def _cache_to_dict(c: CacheSettings) -> dict[str, Any]:
+    return {
+        "level": c.level,
+        "edge_ttl": c.edge_ttl,
+        "browser_ttl": c.browser_ttl,
+        "query": c.query,
+        "query_allow": list(c.query_allow),
+        "key_headers": list(c.key_headers),
+        "key_cookies": list(c.key_cookies),
+        "development_mode_until": c.development_mode_until,
+    }
+
+
+def _purge_to_dict(p: Purge) -> dict[str, Any]:
+    return {
+        "version": p.version,
+        "kind": p.kind,
+        "value": p.value,
+        "soft": p.soft,
+        "headers": [list(h) for h in p.headers],
+    }
+
+
+def _strings(doc: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = doc.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SnapshotError(f"snapshot field {key!r} must be a list of strings")
+    return tuple(value)
+
+
+def _optional_ttl(doc: Mapping[str, Any], key: str) -> int | None:
+    value = doc.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise SnapshotError(f"cache {key} must be a non-negative integer or null")
+    return value
+
+
+def _cache_from_dict(doc: Mapping[str, Any] | None) -> CacheSettings:
+    """A zone's cache settings; a snapshot written before the cache existed has none."""
+    if doc is None:
+        return CacheSettings()
+    if not isinstance(doc, Mapping):
+        raise SnapshotError("zone cache settings must be an object")
+    level = doc.get("level", "standard")
+    if level not in CACHE_LEVELS:
+        raise SnapshotError(f"cache level {level!r} is not one of {CACHE_LEVELS}")
+    query = doc.get("query", "all")
+    if query not in QUERY_MODES:
+        raise SnapshotError(f"cache key query mode {query!r} is not one of {QUERY_MODES}")
+    until = doc.get("development_mode_until", 0.0)
+    if not isinstance(until, (int, float)) or isinstance(until, bool):
+        raise SnapshotError("development_mode_until must be a number")
+    return CacheSettings(
+        level=level,
+        edge_ttl=_optional_ttl(doc, "edge_ttl"),
+        browser_ttl=_optional_ttl(doc, "browser_ttl"),
+        query=query,
+        query_allow=_strings(doc, "query_allow"),
+        key_headers=_strings(doc, "key_headers"),
+        key_cookies=_strings(doc, "key_cookies"),
+        development_mode_until=float(until),
+    )
+
+
+def _purge_from_dict(doc: Any) -> Purge:
+    if not isinstance(doc, Mapping):
+        raise SnapshotError("purge entry must be an object")
+    kind = _get(doc, "kind", str)
+    if kind not in PURGE_KINDS:
+        raise SnapshotError(f"purge kind {kind!r} is not one of {PURGE_KINDS}")
+    headers = doc.get("headers", [])
+    if not isinstance(headers, list) or not all(
+        isinstance(h, list) and len(h) == 2 and all(isinstance(x, str) for x in h) for h in headers
+    ):
+        raise SnapshotError("purge headers must be a list of [name, value] pairs")
+    soft = doc.get("soft", False)
+    if not isinstance(soft, bool):
+        raise SnapshotError("purge soft must be true or false")
+    return Purge(
+        version=_get(doc, "version", int),
+        kind=kind,
+        value=doc.get("value", "") if isinstance(doc.get("value", ""), str) else "",
+        soft=soft,
+        headers=tuple((h[0], h[1]) for h in headers),
+    )
 
 
 def _get(doc: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
@@ -180,6 +305,10 @@ def snapshot_from_dict(doc: Mapping[str, Any]) -> Snapshot:
             account_id=_get(zdoc, "account_id", str),
             origin=_origin_from_dict(_get(zdoc, "origin", Mapping)),
             max_body_bytes=_get(zdoc, "max_body_bytes", int),
+            cache=_cache_from_dict(zdoc.get("cache")),
+            purges=tuple(_purge_from_dict(p) for p in _get(zdoc, "purges", list))
+            if "purges" in zdoc
+            else (),
         )
         hosts: dict[str, tuple[str, ...]] = {}
         for hdoc in _get(zdoc, "hosts", list):
