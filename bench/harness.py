@@ -10,8 +10,10 @@ warmed up with a short wrk run that is discarded, measured with wrk --latency fo
 scenario, then stopped; the next proxy starts only once the previous one is gone.
 
 Proxies: nginx (one worker, upstream keep-alive 64), Veil's edge with one worker and no access
-log, and the same edge with its access log on (the default). Results go to bench/out/ as JSON
-and Markdown; the table is printed with each Veil figure as a ratio of nginx's.
+log, the same edge with its access log on (the default), and "bare": bench/bare_proxy.py, a
+minimal uvloop + httptools proxy with an origin keep-alive pool, the most a Python proxy can
+be expected to do on this machine. Results go to bench/out/ as JSON and Markdown; the table is
+printed with each figure as a ratio of nginx's.
 """
 
 from __future__ import annotations
@@ -33,7 +35,17 @@ from load import HOST, CpuWindow, Scenario, cpu_jiffies, run_wrk, wrk_argv
 from meta import describe
 from procs import PidBook, Server, free_port, wait_until_serving
 from report import markdown
-from servers import OUT, ROOT, edge_port, export_source, nginx_server, resolve_ref, veil_server
+from servers import (
+    OUT,
+    ROOT,
+    addr_port,
+    bare_server,
+    edge_port,
+    export_source,
+    nginx_server,
+    resolve_ref,
+    veil_server,
+)
 
 SCENARIOS = (
     Scenario("1 KiB, 50 conns", "/1k.bin", 1024, 50),
@@ -41,7 +53,7 @@ SCENARIOS = (
     Scenario("1 KiB, 500 conns", "/1k.bin", 1024, 500),
 )
 OTHER_CPU_LIMIT = 0.15  # cores of non-bench work tolerated during a measured run
-PROXIES = ("nginx", "veil", "veil+log")
+PROXIES = ("nginx", "veil", "veil+log", "bare")
 
 
 @dataclass
@@ -162,7 +174,7 @@ def pin_self(cpu: int | None) -> None:
 
 def prepare_dirs() -> None:
     """Fresh bench/out/ trees for each server, and the origin's files."""
-    for name in ("origin", "nginx", "veil", "veil+log", "raw"):
+    for name in ("origin", *PROXIES, "raw"):
         d = OUT / name
         subprocess.run(["rm", "-rf", str(d)], check=True)
         (d / "tmp").mkdir(parents=True)
@@ -181,6 +193,10 @@ def start_proxy(bench: Bench, name: str) -> tuple[Server, int]:
         port = free_port()
         server = nginx_server(name, port, cpu, bench.book, origin_port=bench.origin_port)
         server.start()
+    elif name == "bare":
+        server = bare_server(name, bench.origin_port, cpu, bench.book)
+        server.start()
+        port = addr_port(OUT / name / "bare.addr", server)
     else:
         server = veil_server(name, bench.origin_port, cpu, bench.book, bench.veil_src)
         server.start()

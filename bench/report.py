@@ -1,7 +1,8 @@
-"""The Markdown table of a bench run, each Veil figure also given as a ratio of nginx's.
+"""The Markdown table of a bench run, each figure also given as a ratio of nginx's.
 
 Targets (from the issue): Veil's req/s at least 0.7x nginx's on one core, and Veil's p99 within
-1.5x of nginx's at 500 connections.
+1.5x of nginx's at 500 connections. The "bare" proxy (bench/bare_proxy.py) is a calibration
+point for what Python can do here, not held to them.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def targets(rows: list[Row]) -> list[str]:
     out = []
     for r in rows:
         base = baseline(rows, r["scenario"])
-        if base is None or r is base:
+        if base is None or r is base or not str(r["proxy"]).startswith("veil"):
             continue
         rps = num(r["rps"]) / max(num(base["rps"]), 1e-9)
         out.append(_verdict(r, "req/s", rps, rps >= RPS_TARGET, f">= {RPS_TARGET}x"))

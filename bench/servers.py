@@ -1,4 +1,5 @@
-"""The servers of the bench: nginx as origin and as reference proxy, and Veil's edge.
+"""The servers of the bench: nginx as origin and as reference proxy, the bare Python proxy
+(bare_proxy.py), and Veil's edge.
 
 nginx configs are generated into bench/out/ from the `*.conf.in` templates next to this file;
 the edge gets a snapshot file routing bench.localhost to the origin.
@@ -68,6 +69,19 @@ def veil_server(
     return Server(name, pinned(cpu, argv), d / "stdout.log", book, env)
 
 
+def bare_server(name: str, origin_port: int, cpu: int | None, book: PidBook) -> Server:
+    """bench/bare_proxy.py on a port of its choosing, written to out/NAME/bare.addr.
+
+    The --addr-file argument also puts bench/out/ on its command line, which the pid book
+    needs to recognise (and reap) it.
+    """
+    d = OUT / name
+    argv = [str(ROOT / ".venv" / "bin" / "python"), str(BENCH / "bare_proxy.py"),
+            "--listen", "127.0.0.1:0", "--origin", f"127.0.0.1:{origin_port}",
+            "--addr-file", str(d / "bare.addr")]  # fmt: skip
+    return Server(name, pinned(cpu, argv), d / "stdout.log", book)
+
+
 def resolve_ref(ref: str) -> str:
     """`ref` as a short commit id (so that the reproduce line still means the same later)."""
     done = subprocess.run(
@@ -116,8 +130,12 @@ def snapshot_doc(origin_port: int) -> dict[str, object]:
 
 def edge_port(state_dir: Path, server: Server, timeout: float = 20.0) -> int:
     """The port the edge wrote to STATE_DIR/edge.addr (bounded wait)."""
+    return addr_port(state_dir / "edge.addr", server, timeout)
+
+
+def addr_port(addr: Path, server: Server, timeout: float = 20.0) -> int:
+    """The port in the HOST:PORT line `server` wrote to `addr` (bounded wait)."""
     deadline = time.monotonic() + timeout
-    addr = state_dir / "edge.addr"
     while time.monotonic() < deadline:
         if addr.exists() and addr.read_text().strip():
             return int(addr.read_text().strip().rpartition(":")[2])
