@@ -55,7 +55,15 @@ def throwaway_schema(prefix: str = "veil_test") -> Iterator[str]:
 
 
 # Children first. DELETE beats TRUNCATE by far on tables this small.
-RESET_TABLES = ("dns_records", "zone_settings", "zones", "accounts", "api_tokens", "audit_log")
+RESET_TABLES = (
+    "cache_purges",
+    "dns_records",
+    "zone_settings",
+    "zones",
+    "accounts",
+    "api_tokens",
+    "audit_log",
+)
 
 
 def reset_schema(schema: str) -> None:

@@ -24,6 +24,7 @@ TABLES = {
     "zones",
     "dns_records",
     "zone_settings",
+    "cache_purges",
     "api_tokens",
     "audit_log",
     "config_version",
@@ -52,7 +53,7 @@ def test_migrations_upgrade_from_empty_and_are_idempotent(fresh_url: str) -> Non
         with db.read() as session:
             assert current_version(session=session) == 0
             revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-            assert revision == "r0001"
+            assert revision == "r0002"
     finally:
         db.dispose()
 
@@ -70,7 +71,7 @@ def test_migrations_match_the_models(fresh_url: str) -> None:
 
 
 def test_downgrade_to_base_and_back(fresh_url: str) -> None:
-    """The initial migration downgrades cleanly and upgrades again."""
+    """Every migration downgrades cleanly to an empty database and upgrades again."""
     from alembic import command
 
     from veil.control.store.db import alembic_config, make_engine

@@ -1,7 +1,8 @@
 """The `veil` command line: thin — parse args, build settings, run.
 
-Commands are grouped by module: `serve.py` (up, control, edge: the long-running processes) and
-`api_commands.py` (zone, token, status: clients of a running control API).
+Commands are grouped by module: `serve.py` (up, control, edge: the long-running processes),
+`api_commands.py` (zone, token, status: clients of a running control API) and
+`cache_commands.py` (purge, zone cache: clients too).
 Errors are one line on stderr and a non-zero exit, never a traceback.
 """
 
@@ -34,7 +35,11 @@ def main(args: list[str] | None = None) -> None:
     """Entry point: run the command; usage errors are one clear line, exit code 2."""
     import importlib
 
-    for module in ("veil.cli.serve", "veil.cli.api_commands"):  # each registers its commands
+    for module in (
+        "veil.cli.serve",
+        "veil.cli.api_commands",
+        "veil.cli.cache_commands",
+    ):  # each registers its commands
         importlib.import_module(module)
     try:
         result = cli.main(args=args, prog_name="veil", standalone_mode=False)

@@ -16,6 +16,7 @@ from veil import __version__
 from veil.clock import SYSTEM_CLOCK, Clock
 from veil.control.envelope import install_handlers
 from veil.control.publish import FanOut, SnapshotHub, SnapshotPublisher
+from veil.control.purges import PurgePolicy
 from veil.control.records import OriginPolicy
 from veil.control.routers import api_router
 from veil.control.schemas.common import ErrorEnvelope
@@ -64,8 +65,10 @@ def build_state(
     *,
     clock: Clock = SYSTEM_CLOCK,
     publishers: Sequence[SnapshotPublisher] = (),
+    purge_policy: PurgePolicy | None = None,
 ) -> ControlState:
-    """Everything a running API holds: database, long-poll hub, publishers, SSRF policy."""
+    """Everything a running API holds: database, long-poll hub, publishers, SSRF policy,
+    purge retention."""
     hub = SnapshotHub(clock=clock)
     publisher = FanOut([hub, *publishers])
     db = open_database(settings.effective_database_url, on_commit=publisher.publish)
@@ -78,6 +81,7 @@ def build_state(
         policy=OriginPolicy.from_addresses(
             allow_private=settings.allow_private_origins, addresses=settings.edge_addresses
         ),
+        purge_policy=purge_policy or PurgePolicy(),
     )
 
 
@@ -86,6 +90,7 @@ def create_app(
     *,
     clock: Clock = SYSTEM_CLOCK,
     publishers: Sequence[SnapshotPublisher] = (),
+    purge_policy: PurgePolicy | None = None,
 ) -> FastAPI:
     """The API application. `publishers` receive every committed config version (e.g. a
     future NATS JetStream publisher) besides the built-in long-poll hub."""
@@ -106,7 +111,9 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.veil = build_state(settings, clock=clock, publishers=publishers)
+    app.state.veil = build_state(
+        settings, clock=clock, publishers=publishers, purge_policy=purge_policy
+    )
     install_handlers(app)
     app.include_router(api_router, prefix=API_PREFIX)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -12,6 +12,12 @@ from veil.control.store.repo.audit import Actor, record_change
 from veil.control.store.repo.version import bump_version
 
 
+def reserve_version(*, session: Session, now: datetime) -> int:
+    """Bump the config version BEFORE writing rows that must carry it (purges); the caller
+    ends with `commit_change(..., edge_visible=False)`, which then publishes this version."""
+    return bump_version(session=session, now=now)
+
+
 def commit_change(
     *,
     session: Session,

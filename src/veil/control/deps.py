@@ -126,6 +126,7 @@ DnsEdit = Annotated[Caller, Depends(require(Permission.DNS_EDIT))]
 AccountRead = Annotated[Caller, Depends(require(Permission.ACCOUNT_READ, Permission.ACCOUNT_EDIT))]
 AccountEdit = Annotated[Caller, Depends(require(Permission.ACCOUNT_EDIT))]
 TokenEdit = Annotated[Caller, Depends(require(Permission.TOKEN_EDIT))]
+CachePurge = Annotated[Caller, Depends(require(Permission.CACHE_PURGE))]
 EdgeRead = Annotated[Caller, Depends(require(Permission.EDGE_READ))]
 Admin = Annotated[Caller, Depends(require(Permission.ADMIN))]
 

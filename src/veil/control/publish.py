@@ -4,7 +4,8 @@ Theory of operation
 -------------------
 `compile_snapshot` reads the tables in one consistent transaction and builds the
 `veil.snapshot.Snapshot` the edge runs on: zones that are not paused, each with its origin
-settings and upload limit; hostnames are the names of proxied A/AAAA/CNAME records and their
+settings, upload limit, cache settings and retained purges (docs/cache.md); hostnames are
+the names of proxied A/AAAA/CNAME records and their
 addresses the records' contents. Its version is the `config_version` row, which every
 edge-visible change bumps in its own transaction.
 
@@ -30,10 +31,12 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from veil.clock import Clock
+from veil.control.cache import SETTING_IDS, cache_settings
 from veil.control.schemas.settings import DEFAULT_MAX_UPLOAD_MB, OriginValue
 from veil.control.store.repo.dns_records import proxied_records
+from veil.control.store.repo.purges import purges_for_zones
 from veil.control.store.repo.version import current_version
-from veil.control.store.repo.zone_settings import settings_for_zones
+from veil.control.store.repo.zone_settings import settings_by_zone, settings_for_zones
 from veil.control.store.repo.zones import all_zones
 from veil.snapshot import OriginSettings, Snapshot, ZoneConfig, build_snapshot
 
@@ -90,6 +93,8 @@ def compile_snapshot(*, session: Session, created_at: float) -> Snapshot:
     ids = [zone.id for zone in zones]
     origins = settings_for_zones(session=session, zone_ids=ids, setting_id="origin")
     uploads = settings_for_zones(session=session, zone_ids=ids, setting_id="max_upload")
+    caches = settings_by_zone(session=session, zone_ids=ids, setting_ids=SETTING_IDS)
+    purges = purges_for_zones(session=session, zone_ids=ids)
     configs = {
         zone.id: ZoneConfig(
             id=zone.id,
@@ -97,6 +102,8 @@ def compile_snapshot(*, session: Session, created_at: float) -> Snapshot:
             account_id=zone.account_id,
             origin=origin_settings(origins.get(zone.id)),
             max_body_bytes=max_upload_mb(uploads.get(zone.id)) * MB,
+            cache=cache_settings(caches.get(zone.id, {})),
+            purges=tuple(purges.get(zone.id, ())),
         )
         for zone in zones
     }

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from veil.clock import Clock
 from veil.control.publish import SnapshotHub, SnapshotPublisher
+from veil.control.purges import PurgePolicy
 from veil.control.records import OriginPolicy
 from veil.control.store.db import Database
 from veil.settings import ControlSettings
@@ -20,6 +21,7 @@ class ControlState:
     hub: SnapshotHub
     publisher: SnapshotPublisher
     policy: OriginPolicy
+    purge_policy: PurgePolicy = field(default_factory=PurgePolicy)
 
     def now(self) -> datetime:
         return self.clock_datetime(self.clock.now())

@@ -5,10 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from veil.control.cache import DEFAULT_LEVEL, time_remaining
 from veil.control.names import PROXIABLE_TYPES
 from veil.control.publish import max_upload_mb
 from veil.control.schemas.accounts import AccountPublic, AccountRef
 from veil.control.schemas.audit import AuditActor, AuditPublic, AuditResource
+from veil.control.schemas.cache import (
+    BrowserTtlPublic,
+    CacheKeyPublic,
+    CacheKeyValue,
+    CacheLevelPublic,
+    DevelopmentModePublic,
+    EdgeTtlPublic,
+)
 from veil.control.schemas.dns_records import DnsRecordPublic
 from veil.control.schemas.settings import MaxUploadPublic, OriginSettingPublic, OriginValue
 from veil.control.schemas.tokens import TokenPublic, TokenStatus
@@ -112,4 +121,43 @@ def audit_public(entry: AuditEntry) -> AuditPublic:
         resource=AuditResource(type=entry.resource_type, id=entry.resource_id),
         before=entry.before,
         after=entry.after,
+    )
+
+
+def _modified(row: ZoneSetting | None) -> datetime | None:
+    return row.modified_on if row is not None else None
+
+
+def _ttl_value(row: ZoneSetting | None) -> int:
+    value = row.value if row is not None else 0
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def cache_level_public(row: ZoneSetting | None) -> CacheLevelPublic:
+    value: Any = row.value if row is not None else DEFAULT_LEVEL
+    return CacheLevelPublic.model_validate({"value": value, "modified_on": _modified(row)})
+
+
+def browser_ttl_public(row: ZoneSetting | None) -> BrowserTtlPublic:
+    return BrowserTtlPublic(value=_ttl_value(row), modified_on=_modified(row))
+
+
+def edge_ttl_public(row: ZoneSetting | None) -> EdgeTtlPublic:
+    return EdgeTtlPublic(value=_ttl_value(row), modified_on=_modified(row))
+
+
+def development_mode_public(row: ZoneSetting | None, *, now: float) -> DevelopmentModePublic:
+    remaining = time_remaining(row.value if row is not None else None, now)
+    return DevelopmentModePublic(
+        value="on" if remaining > 0 else "off",
+        time_remaining=remaining,
+        modified_on=_modified(row),
+    )
+
+
+def cache_key_public(row: ZoneSetting | None) -> CacheKeyPublic:
+    value: Any = row.value if row is not None else None
+    return CacheKeyPublic(
+        value=CacheKeyValue.model_validate(value) if value is not None else CacheKeyValue(),
+        modified_on=_modified(row),
     )

@@ -4,8 +4,28 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from veil.control.routers import accounts, audit, dns_records, edge, tokens, zone_settings, zones
+from veil.control.routers import (
+    accounts,
+    audit,
+    cache_settings,
+    dns_records,
+    edge,
+    purge,
+    tokens,
+    zone_settings,
+    zones,
+)
 
 api_router = APIRouter()
-for module in (tokens, accounts, zones, dns_records, zone_settings, edge, audit):
+for module in (
+    tokens,
+    accounts,
+    zones,
+    dns_records,
+    zone_settings,
+    cache_settings,
+    purge,
+    edge,
+    audit,
+):
     api_router.include_router(module.router)

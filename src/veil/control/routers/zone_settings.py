@@ -1,5 +1,6 @@
-"""`/zones/{zone_id}/settings`: `origin` (Veil) and `max_upload` (Cloudflare), in
-Cloudflare's `{id, value, editable, modified_on}` shape."""
+"""`/zones/{zone_id}/settings`: the list of all of them, `origin` (Veil) and `max_upload`
+(Cloudflare), in Cloudflare's `{id, value, editable, modified_on}` shape. The cache settings
+have their own router (`cache_settings.py`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from veil.control.cache import BROWSER_TTL, CACHE_KEY, CACHE_LEVEL, DEVELOPMENT_MODE, EDGE_TTL
 from veil.control.changes import commit_change
 from veil.control.deps import (
     SessionDep,
@@ -17,6 +19,13 @@ from veil.control.deps import (
     visible_zone,
 )
 from veil.control.envelope import ok
+from veil.control.schemas.cache import (
+    BrowserTtlPublic,
+    CacheKeyPublic,
+    CacheLevelPublic,
+    DevelopmentModePublic,
+    EdgeTtlPublic,
+)
 from veil.control.schemas.common import Envelope
 from veil.control.schemas.settings import (
     MaxUploadPublic,
@@ -25,23 +34,52 @@ from veil.control.schemas.settings import (
     OriginSettingUpdate,
     OriginValue,
 )
+from veil.control.store.models import ZoneSetting
 from veil.control.store.repo.zone_settings import get_setting, put_setting
-from veil.control.views import max_upload_public, origin_public
+from veil.control.views import (
+    browser_ttl_public,
+    cache_key_public,
+    cache_level_public,
+    development_mode_public,
+    edge_ttl_public,
+    max_upload_public,
+    origin_public,
+)
 
 router = APIRouter(prefix="/zones/{zone_id}/settings", tags=["zone_settings"])
 ORIGIN = "origin"
 MAX_UPLOAD = "max_upload"
 
 
-@router.get("", response_model=Envelope[list[OriginSettingPublic | MaxUploadPublic]])
+AnySetting = (
+    OriginSettingPublic
+    | MaxUploadPublic
+    | CacheLevelPublic
+    | BrowserTtlPublic
+    | EdgeTtlPublic
+    | DevelopmentModePublic
+    | CacheKeyPublic
+)
+
+
+@router.get("", response_model=Envelope[list[AnySetting]])
 def list_settings(
-    zone_id: str, caller: ZoneRead, session: SessionDep
-) -> Envelope[list[OriginSettingPublic | MaxUploadPublic]]:
+    zone_id: str, caller: ZoneRead, session: SessionDep, state: StateDep
+) -> Envelope[list[AnySetting]]:
     zone = visible_zone(session=session, caller=caller, zone_id=zone_id)
+
+    def row(setting_id: str) -> ZoneSetting | None:
+        return get_setting(session=session, zone_id=zone.id, setting_id=setting_id)
+
     return ok(
         [
-            origin_public(get_setting(session=session, zone_id=zone.id, setting_id=ORIGIN)),
-            max_upload_public(get_setting(session=session, zone_id=zone.id, setting_id=MAX_UPLOAD)),
+            origin_public(row(ORIGIN)),
+            max_upload_public(row(MAX_UPLOAD)),
+            cache_level_public(row(CACHE_LEVEL)),
+            browser_ttl_public(row(BROWSER_TTL)),
+            edge_ttl_public(row(EDGE_TTL)),
+            development_mode_public(row(DEVELOPMENT_MODE), now=state.clock.now()),
+            cache_key_public(row(CACHE_KEY)),
         ]
     )
 

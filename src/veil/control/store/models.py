@@ -82,6 +82,26 @@ class ZoneSetting(Base):
     modified_on: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class CachePurge(Base):
+    """One purge_cache item. `version` is the snapshot version that first carries it (for a
+    compaction's `everything` row: the newest version it replaces)."""
+
+    __tablename__ = "cache_purges"
+    __table_args__ = (sa.Index("ix_cache_purges_zone_id_version", "zone_id", "version"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    zone_id: Mapped[str] = mapped_column(
+        sa.String(32), sa.ForeignKey("zones.id", ondelete="CASCADE")
+    )
+    request_id: Mapped[str] = mapped_column(sa.String(32))
+    version: Mapped[int] = mapped_column(sa.BigInteger)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    value: Mapped[str] = mapped_column(sa.Text)
+    soft: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    headers: Mapped[list[list[str]]] = mapped_column(JSONValue)
+    created_on: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class ApiToken(Base):
     __tablename__ = "api_tokens"
 

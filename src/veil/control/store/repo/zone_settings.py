@@ -38,3 +38,16 @@ def settings_for_zones(
         ZoneSetting.zone_id.in_(list(zone_ids)), ZoneSetting.setting_id == setting_id
     )
     return {row.zone_id: row.value for row in session.scalars(statement)}
+
+
+def settings_by_zone(
+    *, session: Session, zone_ids: Collection[str], setting_ids: Collection[str]
+) -> dict[str, dict[str, Any]]:
+    """zone id -> {setting id -> stored value}, for the zones and settings that have rows."""
+    statement = select(ZoneSetting).where(
+        ZoneSetting.zone_id.in_(list(zone_ids)), ZoneSetting.setting_id.in_(list(setting_ids))
+    )
+    result: dict[str, dict[str, Any]] = {}
+    for row in session.scalars(statement):
+        result.setdefault(row.zone_id, {})[row.setting_id] = row.value
+    return result
