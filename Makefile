@@ -7,7 +7,7 @@ NATIVE := $(VENV)/.native
 # The modules mypyc compiles (listed in src/veil/compiled.py): rebuilt whenever one changes.
 HOT_SRC := $(patsubst %,src/%.py,$(subst .,/,$(shell sed -n 's/^    "\(veil\.[a-z_.]*\)",$$/\1/p' src/veil/compiled.py)))
 
-.PHONY: install run test lint fmt bench clean
+.PHONY: install run test lint fmt bench clean conformance
 
 $(STAMP): pyproject.toml setup.py
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -47,3 +47,7 @@ bench: $(NATIVE)
 clean:
 	rm -rf $(VENV) .veil .mypy_cache .ruff_cache .pytest_cache build
 	find src -name '*.so' -delete
+
+# The http-cache-tests suite (cache-tests.fyi) against `veil edge` on loopback: docs/conformance.md.
+conformance: $(NATIVE)
+	$(BIN)/python conformance/run.py $(CONFORMANCE_ARGS)
