@@ -12,10 +12,11 @@ the package's own rules, also for every published result bundled in the package;
 prints the comparison table. Every step has a deadline and every child is ended on exit
 (including Ctrl-C and SIGTERM). Node and the pinned package are installed when missing.
 
-    .venv/bin/python conformance/run.py [--id TEST_ID] [--keep] [--rev REV]
+    .venv/bin/python conformance/run.py [--id TEST_ID] [--keep] [--rev REV | --pure]
 
 `--rev REV` measures a commit instead of the working tree: its `src/` is exported with
-`git archive` (the repository is only read) and the edge runs it as pure Python.
+`git archive` (the repository is only read) and the edge runs it as pure Python; `--pure`
+does the same with the working tree's src/ (no mypyc rebuild needed).
 """
 
 # ruff: noqa: S603, S607  (a harness: it runs node, npm, git and veil, with arguments it builds)
@@ -80,7 +81,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--keep", action="store_true", help="copy the edge's access log into conformance/out/"
     )
-    parser.add_argument("--rev", help="measure this commit's src/ (pure Python) instead")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--rev", help="measure this commit's src/ (pure Python) instead")
+    which.add_argument(
+        "--pure", action="store_true", help="measure the working tree as pure Python (no rebuild)"
+    )
     return parser.parse_args()
 
 
@@ -199,11 +204,21 @@ def _tail(log: Path, lines: int = 5) -> str:
     return " | ".join(text[-lines:]) or "(empty log)"
 
 
-def edge_source(rev: str | None, tmp: Path) -> tuple[dict[str, str], dict[str, Any]]:
+def edge_source(rev: str | None, pure: bool, tmp: Path) -> tuple[dict[str, str], dict[str, Any]]:
     """The edge's environment and what it measures: the working tree (refused when its
-    compiled hot path is older than the source: `make conformance` rebuilds it first), or
-    REV's src/ exported into `tmp` and run as pure Python."""
+    compiled hot path is older than the source: `make conformance` rebuilds it first), the
+    working tree copied without its compiled modules (`pure`), or REV's src/ exported into
+    `tmp`; the copies run as pure Python."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    if pure:
+        ignore = shutil.ignore_patterns("*.so", "__pycache__")
+        shutil.copytree(ROOT / "src", tmp / "rev" / "src", ignore=ignore)
+        env.update(PYTHONPATH=str(tmp / "rev" / "src"), VEIL_PURE_PYTHON="1")
+        return env, {
+            "commit": _git("rev-parse", "--short", "HEAD"),
+            "dirty": _dirty(),
+            "build": "pure-python",
+        }
     if rev is None:
         from veil.compiled import compiled_modules, stale
 
@@ -272,7 +287,7 @@ def run(node: str, tmp: Path, args: argparse.Namespace) -> int:
     if not VEIL.exists() or Path(sys.prefix).resolve() != VENV.resolve():
         raise HarnessError(f"run with {VENV}/bin/python (or `make conformance`)")
     OUT.mkdir(exist_ok=True)
-    edge_env, args.measured = edge_source(args.rev, tmp)
+    edge_env, args.measured = edge_source(args.rev, args.pure, tmp)
     port_file, state = tmp / "origin.port", tmp / "edge-state"
     with child(
         [node, str(HERE / "origin.mjs"), str(port_file)], tmp / "origin.log", cwd=HERE
