@@ -60,6 +60,8 @@ class EdgeSettings:
     upstream_idle_timeout: float = 60.0  # pooled origin connections close after this
     upstream_max_idle_per_origin: int = 512
     access_log: bool = True
+    cache_memory_bytes: int = 256 * 1024 * 1024  # per worker process
+    cache_disk_bytes: int = 4 * 1024 * 1024 * 1024  # shared by the workers; 0: no disk tier
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,11 @@ Routes (query strings pick sizes and delays):
   /status?code=N        an empty response with that status
   /ws                   a WebSocket-style upgrade (101) that then echoes raw bytes
   /arm-drop             answers, then drops the NEXT request on the same connection unanswered
+  /cached?...           a cacheable object shaped by its query: cc (Cache-Control), etag, lm
+                        (Last-Modified), vary, tag (Cache-Tag), ctype, n (body bytes),
+                        pace (seconds between 64 KiB pieces), delay; answers 304 to a
+                        matching If-None-Match; the body names how many times it was fetched
+  /__fail?on=1|0        while on, /cached answers 503
   /__seen, /__reset     the request targets received so far (for "the origin never saw it")
 Anything else answers 200 with a small text body.
 """
@@ -24,6 +29,8 @@ import sys
 from urllib.parse import parse_qs, urlsplit
 
 SEEN: list[str] = []
+FAIL = {"on": False}
+FETCHES: dict[str, int] = {}
 
 
 async def read_head(reader: asyncio.StreamReader) -> tuple[str, str, list[tuple[str, str]]] | None:
@@ -141,6 +148,11 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                     await writer.drain()
                 writer.close()
                 return
+            elif path.startswith("/cached"):
+                await cached(writer, target, q, headers)
+            elif path == "/__fail":
+                FAIL["on"] = q.get("on") == "1"
+                writer.write(response(200, b"ok"))
             elif path == "/__seen":
                 writer.write(response(200, json.dumps(SEEN).encode(), "application/json"))
             elif path == "/__reset":
@@ -156,6 +168,41 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
         return
     finally:
         writer.close()
+
+
+async def cached(
+    writer: asyncio.StreamWriter, target: str, q: dict[str, str], headers: list[tuple[str, str]]
+) -> None:
+    """The /cached route (see the module docstring)."""
+    if FAIL["on"]:
+        writer.write(response(503, b"origin failing", extra="Cache-Control: no-store\r\n"))
+        return
+    await asyncio.sleep(float(q.get("delay", "0")))
+    fields = [("Cache-Control", q.get("cc")), ("ETag", q.get("etag")), ("Vary", q.get("vary"))]
+    fields += [("Last-Modified", q.get("lm")), ("Cache-Tag", q.get("tag"))]
+    extra = "".join(f"{k}: {v}\r\n" for k, v in fields if v)
+    inm = next((v for k, v in headers if k.lower() == "if-none-match"), None)
+    if q.get("etag") and inm == q["etag"]:
+        writer.write(f"HTTP/1.1 304 Not Modified\r\n{extra}\r\n".encode())
+        return
+    FETCHES[target] = FETCHES.get(target, 0) + 1
+    ctype = q.get("ctype", "text/plain")
+    if "n" not in q:
+        ae = next((v for k, v in headers if k.lower() == "accept-encoding"), "-")
+        writer.write(response(200, f"fetch {FETCHES[target]} ae={ae}".encode(), ctype, extra))
+        return
+    n, pace = int(q["n"]), float(q.get("pace", "0"))
+    head = f"HTTP/1.1 200 OK\r\nContent-Length: {n}\r\nContent-Type: {ctype}\r\n{extra}\r\n"
+    writer.write(head.encode())
+    block = bytes(range(256)) * 256
+    left = n
+    while left > 0:
+        piece = block if left >= len(block) else block[:left]
+        writer.write(piece)
+        left -= len(piece)
+        await writer.drain()
+        if pace:
+            await asyncio.sleep(pace)
 
 
 async def main(port: int) -> None:

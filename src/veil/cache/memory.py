@@ -22,9 +22,10 @@ DEFAULT_MAX_OBJECT = 1024 * 1024
 class MemoryEntry:
     """A stored object whose body is one `bytes` object."""
 
-    __slots__ = ("body", "key", "length", "meta", "version")
+    __slots__ = ("body", "decoded", "key", "length", "meta", "version")
 
     def __init__(self, key: bytes, meta: bytes, body: bytes, version: int) -> None:
+        self.decoded: object | None = None  # the user's parsed form of meta, memoised
         self.key = key
         self.meta = meta
         self.body = body

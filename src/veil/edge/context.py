@@ -9,6 +9,7 @@ import secrets
 from typing import TYPE_CHECKING
 
 from veil.edge.accesslog import AccessLog
+from veil.edge.cache import EdgeCache
 from veil.edge.metrics import WorkerMetrics
 from veil.edge.resolve import OriginResolver
 from veil.edge.upstream import OriginPool
@@ -26,6 +27,7 @@ class EdgeContext:
         loop: asyncio.AbstractEventLoop,
         settings: EdgeSettings,
         access_log: AccessLog | None = None,
+        cache: EdgeCache | None = None,
     ) -> None:
         self.loop = loop
         self.settings = settings
@@ -41,6 +43,7 @@ class EdgeContext:
         )
         self.metrics = WorkerMetrics()
         self.access_log = access_log
+        self.cache = cache
         self.connections: set[ClientConnection] = set()
         self.draining = False
         self.drained = asyncio.Event()  # set when draining and the last connection closed
@@ -57,6 +60,8 @@ class EdgeContext:
             return False
         self.snapshot = snapshot
         self.metrics.snapshot_version = snapshot.version
+        if self.cache is not None:
+            self.cache.install(snapshot)
         return True
 
     def next_ray(self) -> bytes:

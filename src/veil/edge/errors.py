@@ -42,6 +42,14 @@ UNKNOWN_HOST = ErrorKind(
 )
 LOOP_DETECTED = ErrorKind(508, "Loop detected", "The request has passed this CDN too often.")
 BODY_TOO_LARGE = ErrorKind(413, "Content too large", "The request body is too large.")
+# RFC 9111 §4.2.4 / §5.2.2.2: a stale copy that must be revalidated is never served when the
+# origin cannot be reached; §5.2.1.7: only-if-cached with nothing usable stored.
+MUST_REVALIDATE = ErrorKind(
+    504,
+    "Gateway timeout",
+    "The origin could not be reached and the stored copy may not be used without it.",
+)
+NOT_CACHED = ErrorKind(504, "Gateway timeout", "Nothing usable is stored (only-if-cached).")
 
 STATUS_LINES: dict[int, bytes] = {
     s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode() for s in HTTPStatus

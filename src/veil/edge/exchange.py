@@ -24,7 +24,11 @@ from typing import TYPE_CHECKING
 
 import httptools
 
-from veil.edge import errors
+from veil.cache.meta import StoredMeta
+from veil.cache.policy import RequestDecision
+from veil.cache.reasons import Forward
+from veil.edge import caching, errors
+from veil.edge.cache import READ_CHUNK, CachedObject, Fill, TeeWriter
 from veil.edge.errors import ErrorKind, status_line
 from veil.edge.phases import NEXT, Phase, check_transition
 from veil.edge.rewrite import (
@@ -43,10 +47,13 @@ if TYPE_CHECKING:
     from veil.edge.server import ClientConnection
 
 IDEMPOTENT = frozenset({b"GET", b"HEAD", b"OPTIONS", b"PUT", b"DELETE", b"TRACE"})
+CACHEABLE_METHODS = frozenset({b"GET", b"HEAD"})
+BYPASS_LINE = b"Cache-Status: veil; fwd=bypass; detail=cache-level-bypass\r\n"
 BODYLESS_STATUS = frozenset({204, 304})
 PENDING_BODY_LIMIT = 256 * 1024  # buffered request body before the visitor is paused
 
 _STATUS_LINES: dict[tuple[int, bytes], bytes] = {}
+CONNECTION_LINE = {True: b"Connection: keep-alive\r\n", False: b"Connection: close\r\n"}
 
 
 def _status_line(status: int, reason: bytes) -> bytes:
@@ -65,11 +72,18 @@ class Exchange:
 
     __slots__ = (
         "body_received",
+        "cache_key",
+        "cache_line",
+        "cache_log",
         "chunked_in",
         "chunked_out",
         "client",
         "close_after",
+        "decision",
+        "epoch",
         "fetch_started",
+        "fill",
+        "fwd",
         "head_sent",
         "host",
         "keep_alive",
@@ -83,6 +97,7 @@ class Exchange:
         "refusal",
         "request_complete",
         "request_headers",
+        "request_time",
         "request_trailers",
         "resp_close_delimited",
         "resp_complete",
@@ -96,13 +111,23 @@ class Exchange:
         "retried",
         "route",
         "scan",
+        "send_index",
+        "send_pieces",
+        "send_pos",
+        "sending",
         "sent",
+        "serve_after",
+        "stale",
         "started",
         "status",
+        "store_meta",
+        "swallow",
         "target",
         "upstream",
         "version",
+        "waiting",
         "websocket",
+        "writer",
     )
 
     def __init__(
@@ -156,6 +181,25 @@ class Exchange:
         self.resp_close_delimited = False
         self.resp_keep_alive = False  # the origin's framing allows reuse (read at message end)
         self.resp_extra = False
+        # The cache's state (veil.edge.caching): None / empty when the cache is not involved.
+        self.cache_key: bytes | None = None
+        self.cache_line = b""  # the Cache-Status field line of the response
+        self.cache_log = "none"
+        self.decision: RequestDecision | None = None
+        self.epoch = 0  # snapshot version at lookup: what purges compare against
+        self.request_time = 0.0
+        self.fwd = Forward.URI_MISS
+        self.stale: CachedObject | None = None  # a stored copy being revalidated
+        self.fill: Fill | None = None  # this exchange fetches for the collapsed waiters
+        self.waiting = False  # waits on another exchange's fill
+        self.writer: TeeWriter | None = None
+        self.store_meta: StoredMeta | None = None
+        self.serve_after: tuple[CachedObject, int] | None = None
+        self.swallow = False  # the origin's body is read and dropped (the edge answers)
+        self.sending: CachedObject | None = None  # a stored body being written in pieces
+        self.send_pieces: list[bytes | slice] = []
+        self.send_index = 0
+        self.send_pos = 0
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -179,7 +223,25 @@ class Exchange:
             return self.synth(errors.LOOP_DETECTED)
         if max(self.scan.content_length or 0, self.body_received) > route.zone.max_body_bytes:
             return self.synth(errors.BODY_TOO_LARGE)
-        self.advance(Phase.PASS)
+        cache = self.client.ctx.cache
+        if (
+            cache is not None
+            and route.zone.cache.level != "bypass"
+            and self.method in CACHEABLE_METHODS
+            and not self.websocket
+        ):
+            self.advance(Phase.LOOKUP)
+            if caching.lookup(self, cache, route):
+                return
+        else:
+            if cache is not None and self.method in CACHEABLE_METHODS:
+                self.cache_line = BYPASS_LINE
+                self.cache_log = "bypass"
+            self.advance(Phase.PASS)
+        self.fetch_now()
+
+    def fetch_now(self) -> None:
+        """FETCH: to the origin (a MISS, a PASS, or a waiter its fill could not serve)."""
         self.advance(Phase.FETCH)
         if self.scan.expect_continue and not self.request_complete and self.version == "1.1":
             self.client.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # RFC 9110 §10.1.1
@@ -264,7 +326,9 @@ class Exchange:
         head = upstream_request_head(
             method=self.method,
             target=self.target,
-            headers=self.request_headers,
+            headers=caching.upstream_fields(self)
+            if self.fill or self.stale
+            else self.request_headers,
             scan=self.scan,
             host_out=host_out,
             client_ip=self.client.client_ip,
@@ -379,6 +443,12 @@ class Exchange:
             return
         self.resp_status = status
         self.resp_in_trailers = True
+        if self.cache_key is not None and caching.on_origin_head(self, status):
+            self.swallow = True  # the edge answers from its stored copy once this is read
+            if self.method == b"HEAD" or status in BODYLESS_STATUS:
+                self.resp_keep_alive = conn.parser.should_keep_alive()
+                self.resp_complete = True
+            return
         self.advance(Phase.DELIVER)
         bodyless = self.method == b"HEAD" or status in BODYLESS_STATUS
         framing = b""
@@ -401,8 +471,10 @@ class Exchange:
             self.resp_complete = True
 
     def on_body(self, data: bytes) -> None:
-        if self.resp_complete:
+        if self.resp_complete or self.swallow:
             return
+        if self.writer is not None:
+            self.writer.write(data)
         if self.chunked_out:
             self.out.append(chunk(data))
         else:
@@ -419,6 +491,9 @@ class Exchange:
         if self.chunked_out:
             self.out.append(last_chunk(self.resp_trailers))
         self.resp_complete = True
+
+    def response_length(self) -> bytes | None:
+        return self._response_length()
 
     def _response_length(self) -> bytes | None:
         for name, value in self.resp_headers:
@@ -452,10 +527,78 @@ class Exchange:
                 origin_authorities=self.origin_authorities,
                 visitor_host=self.scan.hosts[0] if self.scan.hosts else b"",
                 upgrade=upgrade,
+                extra=self.cache_line,
             )
         )
         self.status = status
         self.head_sent = True
+
+    def write_edge_head(self, head: bytes, framing: bytes) -> None:
+        """Finish and queue a head the edge built itself (a cache hit): Server, Veil-Ray,
+        framing and connection management, as `client_response_head` adds them."""
+        client = self.client
+        keep = self.keep_alive and not self.close_after and not client.closing
+        keep = keep and not client.ctx.draining
+        self.keep_alive = keep
+        connection = b"" if keep and self.version != "1.0" else CONNECTION_LINE[keep]
+        self.out.append(
+            head
+            + b"Server: veil\r\nVeil-Ray: "
+            + self.ray
+            + b"\r\n"
+            + framing
+            + connection
+            + b"\r\n"
+        )
+        self.status = int(head[9:12])
+        self.head_sent = True
+
+    def send_cached(self, obj: CachedObject, pieces: list[bytes | slice]) -> None:
+        """Write a stored body (or its ranges): at once from memory, in pieces from disk."""
+        body = obj.body
+        if body is not None:
+            for piece in pieces:
+                if isinstance(piece, slice):  # (mypyc: index with bounds, not the slice)
+                    self.out.append(body[piece.start : piece.stop])
+                else:
+                    self.out.append(piece)
+            return self.finish_cached()
+        self.sending = obj
+        self.send_pieces = pieces
+        self.send_index = 0
+        self.send_pos = -1
+        self._flush()
+        self.pump()
+
+    def pump(self) -> None:
+        """Write the next pieces of a stored body until the visitor's buffer is full."""
+        obj = self.sending
+        client = self.client
+        while obj is not None and not client.write_blocked and not client.gone:
+            if self.send_index >= len(self.send_pieces):
+                self.sending = None
+                obj.release()
+                return self.finish_cached()
+            piece = self.send_pieces[self.send_index]
+            if not isinstance(piece, slice):
+                self.out.append(piece)
+                self.send_index += 1
+                continue
+            start = piece.start if self.send_pos < 0 else self.send_pos
+            stop = min(piece.stop, start + READ_CHUNK)
+            self.out.append(obj.read(start, stop))
+            self.send_pos = stop
+            if stop >= piece.stop:
+                self.send_index += 1
+                self.send_pos = -1
+            self._flush()
+
+    def finish_cached(self) -> None:
+        """The answer from the cache is complete."""
+        if self.out:
+            self._flush()
+        self.resp_complete = True
+        self.client.exchange_done(self)
 
     def origin_authorities(self) -> frozenset[bytes]:
         """Every way the origin may name itself in a URL (computed only when one is seen)."""
@@ -509,6 +652,12 @@ class Exchange:
                 pool.release(conn)
             else:
                 pool.discard(conn)
+        if self.cache_key is not None or self.fill is not None:
+            caching.finish(self, complete=not self.resp_extra)
+        elif self.method not in CACHEABLE_METHODS and self.client.ctx.cache is not None:
+            caching.finish(self, complete=True)  # §4.4 invalidation after unsafe methods
+        if self.serve_after is not None:
+            return caching.serve_after_origin(self)
         self.client.exchange_done(self)
 
     def on_upstream_lost(self, conn: UpstreamConnection, exc: Exception | None) -> None:
@@ -554,11 +703,15 @@ class Exchange:
         )
         self.drop_upstream()
         if self.head_sent:
+            if self.writer is not None or self.fill is not None:
+                caching.finish(self, complete=False)
             self.out.clear()
             self.close_after = True
             self.client.abort()
             return
         self.close_after = self.close_after or not self.request_complete
+        if self.serve_after is not None:  # the origin broke after a 304 / 5xx head: use ours
+            return caching.serve_after_origin(self)
         self.synth(kind)
 
     def drop_upstream(self) -> None:
@@ -574,6 +727,14 @@ class Exchange:
         self.client.set_read_paused(self.client.PAUSE_UPSTREAM_FULL, False)
 
     def synth(self, kind: ErrorKind) -> None:
+        if (self.cache_key is not None or self.fill is not None) and caching.origin_failed(
+            self, kind
+        ):
+            return
+        self.synth_status(kind.status, kind.title, kind.detail)
+
+    def synth_plain(self, kind: ErrorKind) -> None:
+        """An edge answer without the cache's say (it already had it)."""
         self.synth_status(kind.status, kind.title, kind.detail)
 
     def synth_status(self, status: int, title: str, detail: str) -> None:
@@ -610,4 +771,10 @@ class Exchange:
     def abandon(self) -> None:
         """The visitor went away mid-exchange: let go of the origin connection."""
         self.drop_upstream()
+        if self.writer is not None or self.fill is not None:
+            caching.finish(self, complete=False)
+        for held in (self.stale, self.sending):
+            if held is not None:
+                held.release()
+        self.stale = self.sending = None
         self.phase = Phase.DONE  # from any phase: there is nobody left to answer

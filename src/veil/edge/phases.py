@@ -1,12 +1,13 @@
-"""The request lifecycle as an explicit state machine (docs/phases.md draws it).
+r"""The request lifecycle as an explicit state machine (docs/phases.md draws it).
 
 Every exchange walks these phases; `Exchange.advance` checks each step against `NEXT`, so an
-illegal transition fails loudly instead of silently doing the wrong thing. The cache issue adds
-LOOKUP/HIT/MISS on the same table; today every routed request passes to the origin.
+illegal transition fails loudly instead of silently doing the wrong thing.
 
-    RECV -> ROUTE -> PROTECT -> PASS -> FETCH -> DELIVER -> DONE
-      |        |         |                |         |
-      +--------+---------+----> SYNTH <---+         +--> DONE (client gone)
+    RECV -> ROUTE -> PROTECT -> LOOKUP -> HIT -----------------> DELIVER -> DONE
+                        |         |  \--> MISS -> FETCH ----------^
+                        |         |        | ^      |  (304 / stale allowed) -> HIT
+                        +-> PASS -+--------+-+------+
+      any of RECV, ROUTE, PROTECT, LOOKUP, MISS, FETCH ----> SYNTH -> DONE
 """
 
 from __future__ import annotations
@@ -35,11 +36,13 @@ NEXT: dict[Phase, frozenset[Phase]] = {
     Phase.RECV: frozenset({Phase.ROUTE, Phase.SYNTH, Phase.DONE}),
     Phase.ROUTE: frozenset({Phase.PROTECT, Phase.SYNTH}),
     Phase.PROTECT: frozenset({Phase.LOOKUP, Phase.PASS, Phase.SYNTH}),
-    Phase.LOOKUP: frozenset({Phase.HIT, Phase.MISS, Phase.PASS}),
+    Phase.LOOKUP: frozenset({Phase.HIT, Phase.MISS, Phase.PASS, Phase.SYNTH}),
     Phase.HIT: frozenset({Phase.DELIVER}),
-    Phase.MISS: frozenset({Phase.FETCH}),
+    # A miss fetches, or waits on another request's fill and is then served from it (HIT).
+    Phase.MISS: frozenset({Phase.FETCH, Phase.HIT, Phase.SYNTH}),
     Phase.PASS: frozenset({Phase.FETCH}),
-    Phase.FETCH: frozenset({Phase.DELIVER, Phase.SYNTH, Phase.DONE}),
+    # A revalidation answered 304, or an origin failure with a stale copy allowed: HIT.
+    Phase.FETCH: frozenset({Phase.DELIVER, Phase.SYNTH, Phase.DONE, Phase.HIT}),
     Phase.DELIVER: frozenset({Phase.DONE}),
     Phase.SYNTH: frozenset({Phase.DONE}),
     Phase.DONE: frozenset(),

@@ -34,7 +34,7 @@ _PLAIN_CONNECTION_VALUES = frozenset(
 # Request field codes. Codes at or above R_SKIP are never copied upstream: hop-by-hop fields,
 # the ones the edge sets itself, and the ones it rebuilds (Host, framing, X-Forwarded-For,
 # Forwarded, Expect).
-R_KEEP, R_ACCEPT, R_CDN_LOOP = 0, 1, 2
+R_KEEP, R_ACCEPT, R_CDN_LOOP, R_CONDITIONAL, R_RANGE = 0, 1, 2, 3, 4
 R_SKIP, R_HOST, R_LENGTH, R_CHUNKED, R_CONNECTION, R_EXPECT, R_UPGRADE, R_XFF, R_FORWARDED, R_TE = (
     range(10, 20)
 )
@@ -52,19 +52,38 @@ REQUEST_FIELDS = FieldNames(
         b"x-forwarded-for": R_XFF,
         b"forwarded": R_FORWARDED,
         b"te": R_TE,
+        b"if-none-match": R_CONDITIONAL,
+        b"if-modified-since": R_CONDITIONAL,
+        b"if-match": R_CONDITIONAL,
+        b"if-unmodified-since": R_CONDITIONAL,
+        b"range": R_RANGE,
     }
 )
 # Response field codes: hop-by-hop (RFC 9110 §7.6.1), the origin's self-description and
 # framing (the edge frames the body itself) are dropped; Location may be rewritten.
-S_KEEP, S_LOCATION, S_SKIP, S_CONNECTION = 0, 1, 2, 3
+S_KEEP, S_LOCATION, S_SKIP, S_CONNECTION, S_AGE = 0, 1, 2, 3, 4
+# Meant for Veil only: the targeted cache fields (RFC 9213) and the purge tags.
+EDGE_ONLY_RESPONSE_FIELDS = frozenset(
+    {b"veil-cache-control", b"cdn-cache-control", b"cache-tag", b"surrogate-key"}
+)
 RESPONSE_FIELDS = FieldNames(
     {
-        **dict.fromkeys(HOP_BY_HOP | ORIGIN_PRIVATE_RESPONSE_FIELDS | {b"content-length"}, S_SKIP),
+        **dict.fromkeys(
+            HOP_BY_HOP
+            | ORIGIN_PRIVATE_RESPONSE_FIELDS
+            | EDGE_ONLY_RESPONSE_FIELDS
+            | {b"content-length"},
+            S_SKIP,
+        ),
         b"connection": S_CONNECTION,
         b"location": S_LOCATION,
         b"content-location": S_LOCATION,
+        b"age": S_AGE,
     }
 )
+# Request fields a cache fill does not forward: the fill fetches the whole object, and the
+# visitor's conditional or range is then answered from it.
+_FILL_DROPS = frozenset({b"if-none-match", b"if-modified-since", b"if-range", b"range"})
 
 CDN_LOOP_TOKEN = b"veil"
 MAX_CDN_LOOP = 4  # more passes than this through Veil is a loop (RFC 8586 §3)
@@ -76,10 +95,12 @@ class RequestScan:
     __slots__ = (
         "accept",
         "cdn_loops",
+        "conditional",
         "connection",
         "content_length",
         "expect_continue",
         "hosts",
+        "range",
         "transfer_encoding",
         "upgrade",
         "xff",
@@ -95,6 +116,8 @@ class RequestScan:
         self.accept: bytes | None = None
         self.xff: bytes | None = None
         self.cdn_loops = 0
+        self.conditional = False  # If-None-Match, If-Modified-Since, If-Match or -Unmodified-
+        self.range: bytes | None = None
 
 
 def scan_request(headers: list[Header]) -> RequestScan:
@@ -124,6 +147,10 @@ def scan_request(headers: list[Header]) -> RequestScan:
             scan.xff = value if scan.xff is None else scan.xff + b", " + value
         elif code == R_CDN_LOOP:
             scan.cdn_loops += count_cdn_loop((value,), CDN_LOOP_TOKEN)
+        elif code == R_CONDITIONAL:
+            scan.conditional = True
+        elif code == R_RANGE:
+            scan.range = value
     return scan
 
 
@@ -232,6 +259,7 @@ def client_response_head(
     visitor_host: bytes,
     upgrade: bytes | None = None,
     named: frozenset[bytes] | None = None,
+    extra: bytes = b"",
 ) -> bytes:
     """The response head sent to the visitor, in one pass over the origin's fields.
 
@@ -245,7 +273,7 @@ def client_response_head(
         code = memo.get(pair[0])
         if code is None:
             code = RESPONSE_FIELDS.code(pair[0])
-        if code:
+        if code and code != S_AGE:  # Age passes through here; cache hits carry their own
             if code == S_CONNECTION and named is None and pair[1] not in _PLAIN_CONNECTION_VALUES:
                 options = connection_tokens((pair[1],)) - _PLAIN_CONNECTION_OPTIONS
                 if options:  # rare: the origin names more hop-by-hop fields; start over
@@ -260,6 +288,7 @@ def client_response_head(
                         visitor_host=visitor_host,
                         upgrade=upgrade,
                         named=_connection_options(headers),
+                        extra=extra,
                     )
             if code == S_LOCATION:
                 value = hide_origin_in_url(pair[1], origin_authorities(), visitor_host)
@@ -271,6 +300,7 @@ def client_response_head(
         append(b": ")
         append(pair[1])
         append(b"\r\n")
+    append(extra)
     append(b"Server: veil\r\nVeil-Ray: ")
     append(ray)
     append(b"\r\n")
@@ -285,6 +315,28 @@ def client_response_head(
         append(b"Connection: keep-alive\r\n")
     append(b"\r\n")
     return b"".join(out)
+
+
+def visitor_fields(
+    headers: list[Header], origin_authorities: frozenset[bytes], visitor_host: bytes
+) -> list[Header]:
+    """The origin's fields a visitor may see, as the cache stores them: what
+    `client_response_head` would send, without Age (a hit carries its own)."""
+    named = _connection_options(headers) - _PLAIN_CONNECTION_OPTIONS
+    kept: list[Header] = []
+    for name, value in headers:
+        code = RESPONSE_FIELDS.code(name)
+        if code in (S_SKIP, S_CONNECTION, S_AGE) or (named and name.lower() in named):
+            continue
+        if code == S_LOCATION:
+            value = hide_origin_in_url(value, origin_authorities, visitor_host)
+        kept.append((name, value))
+    return kept
+
+
+def fill_request_fields(headers: list[Header]) -> list[Header]:
+    """The visitor's fields for a cache fill: no conditionals or ranges (see _FILL_DROPS)."""
+    return [pair for pair in headers if pair[0].lower() not in _FILL_DROPS]
 
 
 def _connection_options(headers: list[Header]) -> frozenset[bytes]:

@@ -74,6 +74,7 @@ class ClientConnection(asyncio.Protocol):
         "transport",
         "tunnel_peer",
         "url",
+        "write_blocked",
     )
 
     def __init__(self, ctx: EdgeContext) -> None:
@@ -99,6 +100,7 @@ class ClientConnection(asyncio.Protocol):
         self.deadline_kind = IDLE
         self.tasks: set[asyncio.Task[None]] = set()
         self.tunnel_peer: UpstreamConnection | None = None
+        self.write_blocked = False  # the transport asked us to stop writing (pause_writing)
 
     # -- transport events --------------------------------------------------------------
 
@@ -183,11 +185,16 @@ class ClientConnection(asyncio.Protocol):
             task.cancel()
 
     def pause_writing(self) -> None:
+        self.write_blocked = True
         peer = self.tunnel_peer or (self.active.upstream if self.active else None)
         if peer is not None and peer.transport is not None:
             peer.transport.pause_reading()
 
     def resume_writing(self) -> None:
+        self.write_blocked = False
+        if self.active is not None and self.active.sending is not None:
+            self.active.pump()
+            return
         peer = self.tunnel_peer or (self.active.upstream if self.active else None)
         if peer is not None and peer.transport is not None:
             peer.transport.resume_reading()
@@ -317,7 +324,7 @@ class ClientConnection(asyncio.Protocol):
                 sent=exchange.sent,
                 duration=duration,
                 origin_time=origin_time,
-                cache="none",
+                cache=exchange.cache_log,
             )
         if self.active is not exchange:
             return

@@ -19,6 +19,7 @@ import uvloop
 
 from veil import compiled
 from veil.edge.accesslog import AccessLog
+from veil.edge.cache import EdgeCache, cache_dir
 from veil.edge.config import ControlPoll, SnapshotSource, SnapshotStore, StaticFile, follow
 from veil.edge.context import EdgeContext
 from veil.edge.server import ClientConnection
@@ -100,7 +101,15 @@ async def serve(
     if index == 0 and (old := compiled.stale()):
         log.warning("compiled hot path older than its source (run `make install`): %s", old)
     access_log = AccessLog(settings.state_dir / "access.log") if settings.access_log else None
-    ctx = EdgeContext(loop=loop, settings=settings, access_log=access_log)
+    cache = None
+    if settings.cache_memory_bytes > 0 or settings.cache_disk_bytes > 0:
+        cache = EdgeCache(
+            memory_bytes=max(settings.cache_memory_bytes, 0),
+            memory_max_object=1024 * 1024,
+            disk_root=cache_dir(settings.state_dir) if settings.cache_disk_bytes > 0 else None,
+            disk_bytes=settings.cache_disk_bytes,
+        )
+    ctx = EdgeContext(loop=loop, settings=settings, access_log=access_log, cache=cache)
     store = SnapshotStore(settings.state_dir)
     saved = store.load()
     if saved is not None:
@@ -124,6 +133,8 @@ async def serve(
         ctx.pool.close_all()
         if access_log is not None:
             access_log.close()
+        if cache is not None:
+            cache.close()
         with contextlib.suppress(OSError):
             ctx.metrics.dump(metrics_path)
 
@@ -150,6 +161,8 @@ async def _tick(ctx: EdgeContext, metrics_path: Path) -> None:
         if n % 2 == 0:
             if ctx.access_log is not None:
                 ctx.access_log.flush()
+            if ctx.cache is not None:
+                ctx.cache.tick()
             with contextlib.suppress(OSError):
                 ctx.metrics.dump(metrics_path)
 

@@ -1,0 +1,440 @@
+"""The cache steps of an exchange: LOOKUP, HIT, MISS (fills and collapsing), revalidation,
+stale serving and invalidation. The decisions are `veil.cache`'s; this module applies them.
+
+An `Exchange` calls in at four points: `lookup` after PROTECT, `on_origin_head` when the
+origin's response head arrives, `finish` when that response is complete, and `origin_failed`
+before it would answer with an error page. Every response a cache-enabled zone sends carries
+`Cache-Status` (RFC 9211); every hit carries the edge's `Age` (RFC 9111 §5.1).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from veil.cache import status
+from veil.cache.conditional import (
+    Precondition,
+    evaluate_preconditions,
+    if_range_holds,
+    merge_not_modified,
+    not_modified_headers,
+    validators_for_revalidation,
+)
+from veil.cache.freshness import USE_FORWARD, Use, current_age, may_serve_stale, reuse, ttl
+from veil.cache.invalidation import (
+    PurgeOutcome,
+    invalidates,
+    invalidation_keys,
+    parse_cache_tags,
+)
+from veil.cache.keys import cache_key, uri_key
+from veil.cache.meta import VARIANTS, StoredMeta, variant_store_key
+from veil.cache.policy import request_decision, store_decision
+from veil.cache.ranges import RangeOutcome, make_boundary, plan_ranges
+from veil.cache.reasons import Forward
+from veil.cache.vary import VARY_STAR, field_lines, variant_key, vary_names
+from veil.edge import errors
+from veil.edge.cache import CachedObject, EdgeCache, Fill
+from veil.edge.errors import ErrorKind, status_line
+from veil.edge.phases import Phase
+from veil.edge.rewrite import fill_request_fields, visitor_fields
+from veil.http.cache_control import EMPTY
+from veil.http.headers import Header
+
+if TYPE_CHECKING:
+    from veil.edge.exchange import Exchange
+    from veil.snapshot import Route
+
+SCHEME = b"http"  # the visitor's scheme (the TLS issue adds https)
+ORIGIN_FAILURES = frozenset({502, 521, 522, 523, 524})
+
+
+def _line(value: bytes) -> bytes:
+    return b"Cache-Status: " + value + b"\r\n"
+
+
+# --- LOOKUP ------------------------------------------------------------------------------------
+
+
+def lookup(ex: Exchange, cache: EdgeCache, route: Route) -> bool:
+    """LOOKUP: True when the exchange was answered from the cache or waits on a fill;
+    False when it goes on to FETCH (as a MISS or a PASS)."""
+    zone = route.zone
+    settings = zone.cache
+    now = cache.clock()
+    decision = request_decision(
+        ex.method, ex.request_headers, development_mode=settings.development_mode_until > now
+    )
+    key = None
+    if decision.lookup:
+        host = ex.host.encode()
+        key = cache_key(
+            cache.key_settings(settings),
+            scheme=SCHEME,
+            host=host,
+            target=ex.target,
+            headers=ex.request_headers,
+        )
+    if key is None:
+        detail = decision.reason or "cache-level-bypass"
+        ex.cache_line = _line(status.forward(decision.fwd or Forward.BYPASS, detail=detail))
+        ex.cache_log = "bypass"
+        ex.advance(Phase.PASS)
+        return False
+    ex.cache_key = key
+    ex.decision = decision
+    ex.epoch = ex.client.ctx.snapshot.version
+    ex.request_time = now
+    obj, outcome, vary_miss = cache.lookup(key, ex.request_headers)
+    fwd = Forward.VARY_MISS if vary_miss else Forward.URI_MISS
+    if obj is not None:
+        use = reuse(
+            obj.meta.policy,
+            request=decision.directives,
+            authorization=decision.authorization,
+            now=now,
+        )
+        if outcome is PurgeOutcome.SOFT_PURGED and use in (Use.HIT, Use.STALE_WHILE_REVALIDATE):
+            use = Use.REVALIDATE
+        if use is Use.HIT or use is Use.STALE_WHILE_REVALIDATE:
+            # stale-while-revalidate: served stale now; the next request after the window
+            # revalidates (a background refresh is not run yet).
+            ex.advance(Phase.HIT)
+            serve(ex, obj, status.hit(ttl(obj.meta.policy, now)), log="hit")
+            return True
+        if use is Use.GATEWAY_TIMEOUT:
+            obj.release()
+            ex.synth(errors.NOT_CACHED)
+            return True
+        if use is Use.AUTHORIZATION:
+            obj.release()
+            ex.cache_line = _line(status.forward(Forward.BYPASS, detail="authorization"))
+            ex.cache_log = "bypass"
+            ex.cache_key = None
+            ex.advance(Phase.PASS)
+            return False
+        ex.stale = obj  # REVALIDATE / REVALIDATE_REQUEST: a conditional request goes out
+        fwd = USE_FORWARD[use]
+    elif decision.directives.only_if_cached:
+        ex.synth(errors.NOT_CACHED)
+        return True
+    ex.fwd = fwd
+    ex.advance(Phase.MISS)
+    if ex.method != b"GET" or cache.skip_collapsing(key, now):
+        return False  # HEAD and known-uncacheable keys fetch on their own
+    fill = cache.fills.get(key)
+    if fill is not None:
+        fill.waiters.append(ex)
+        ex.waiting = True
+        return True
+    ex.fill = cache.fills[key] = Fill(key, ex)
+    return False
+
+
+def upstream_fields(ex: Exchange) -> list[Header]:
+    """The visitor's fields as a cache fill sends them: whole objects, our own validators."""
+    fields = fill_request_fields(ex.request_headers)
+    if ex.stale is not None:
+        fields.extend(validators_for_revalidation(list(ex.stale.meta.headers)))
+    return fields
+
+
+# --- HIT ---------------------------------------------------------------------------------------
+
+
+def serve(ex: Exchange, obj: CachedObject, cache_status: bytes, *, log: str) -> None:
+    """Answer from a stored response (HIT -> DELIVER): conditionals, ranges and HEAD included."""
+    ex.advance(Phase.DELIVER)
+    ex.cache_log = log
+    meta = obj.meta
+    cache = ex.client.ctx.cache
+    assert cache is not None
+    now = cache.clock()
+    extra = b"Age: %d\r\n%b" % (int(current_age(meta.policy, now)), _line(cache_status))
+    if ex.scan.conditional:
+        verdict = evaluate_preconditions(
+            ex.method, ex.request_headers, meta.headers, stored_status=meta.status
+        )
+        if verdict is not Precondition.PROCEED:
+            code = 304 if verdict is Precondition.NOT_MODIFIED else 412
+            fields = not_modified_headers(list(meta.headers)) if code == 304 else []
+            obj.release()
+            _write_cached_head(ex, status_line(code), fields, extra, b"Content-Length: 0\r\n")
+            return ex.finish_cached()
+    head_status, fields, length = status_line_for(meta), list(meta.headers), obj.meta.length
+    pieces: list[bytes | slice] = [slice(0, length)]
+    range_value = ex.scan.range
+    ranged = range_value is not None and meta.status == 200 and ex.method == b"GET"
+    if range_value is not None and ranged and if_range_holds(ex.request_headers, meta.headers):
+        plan = plan_ranges(
+            range_value,
+            length,
+            boundary=make_boundary(os.urandom(12)),
+            content_type=_content_type(meta.headers),
+        )
+        if plan.outcome is RangeOutcome.UNSATISFIABLE:
+            obj.release()
+            fields = list(plan.headers)
+            _write_cached_head(ex, status_line(416), fields, extra, b"Content-Length: 0\r\n")
+            return ex.finish_cached()
+        if plan.outcome is RangeOutcome.PARTIAL:
+            head_status = status_line(206)
+            replaced = {n.lower() for n, _ in plan.headers}
+            fields = [f for f in fields if f[0].lower() not in replaced] + list(plan.headers)
+            pieces = list(plan.pieces)
+            length = plan.content_length
+    _write_cached_head(ex, head_status, fields, extra, b"Content-Length: %d\r\n" % length)
+    if ex.method == b"HEAD":
+        obj.release()
+        return ex.finish_cached()
+    ex.send_cached(obj, pieces)
+
+
+def status_line_for(meta: StoredMeta) -> bytes:
+    if meta.reason:
+        return b"HTTP/1.1 %d %b\r\n" % (meta.status, meta.reason)
+    return status_line(meta.status)
+
+
+def _content_type(headers: tuple[Header, ...]) -> bytes | None:
+    found = field_lines(headers, b"content-type")
+    return found[0] if found else None
+
+
+def _write_cached_head(
+    ex: Exchange, line: bytes, fields: list[Header], extra: bytes, framing: bytes
+) -> None:
+    out = [line]
+    for name, value in fields:
+        out.append(name)
+        out.append(b": ")
+        out.append(value)
+        out.append(b"\r\n")
+    out.append(extra)
+    ex.write_edge_head(b"".join(out), framing)
+
+
+# --- the origin's answer ---------------------------------------------------------------------
+
+
+def on_origin_head(ex: Exchange, status_code: int) -> bool:
+    """The origin's response head for a cache-enabled request. True when the edge answers
+    from the stored copy instead (304 to a revalidation, or stale-if-error on a 5xx)."""
+    cache = ex.client.ctx.cache
+    assert cache is not None and ex.cache_key is not None and ex.decision is not None
+    now = cache.clock()
+    stale = ex.stale
+    if stale is not None:
+        ex.stale = None
+        if status_code == 304:
+            ex.serve_after = (_revalidated(ex, cache, stale, now), 304)
+            return True
+        if status_code >= 500 and may_serve_stale(stale.meta.policy, now, error=True):
+            ex.serve_after = (stale, status_code)
+            return True
+        stale.release()
+    if ex.method != b"GET":
+        ex.cache_line = _line(status.forward(ex.fwd, fwd_status=status_code))
+        return False
+    _decide_storing(ex, cache, status_code, now)
+    return False
+
+
+def _revalidated(ex: Exchange, cache: EdgeCache, stale: CachedObject, now: float) -> CachedObject:
+    """RFC 9111 §4.3.4: the 304's fields update the stored response, which is then served."""
+    fresh_fields = visitor_fields(ex.resp_headers, ex.origin_authorities(), _visitor_host(ex))
+    merged = merge_not_modified(list(stale.meta.headers), fresh_fields)
+    assert ex.decision is not None
+    decision = store_decision(
+        request=ex.decision,
+        method=b"GET",
+        path=_path(ex.target),
+        status=stale.meta.status,
+        headers=merged,
+        request_time=ex.request_time,
+        response_time=now,
+        edge_ttl=_zone_edge_ttl(ex),
+    )
+    if not decision.store:
+        cache.remove(stale.store_key)
+        return stale
+    meta = replace(stale.meta, headers=tuple(merged), policy=decision.policy, stored_at=ex.epoch)
+    return cache.update(stale, meta)
+
+
+def _decide_storing(ex: Exchange, cache: EdgeCache, status_code: int, now: float) -> None:
+    assert ex.cache_key is not None and ex.decision is not None
+    decision = store_decision(
+        request=ex.decision,
+        method=ex.method,
+        path=_path(ex.target),
+        status=status_code,
+        headers=ex.resp_headers,
+        request_time=ex.request_time,
+        response_time=now,
+        edge_ttl=_zone_edge_ttl(ex),
+    )
+    fwd_status = status_code if ex.fwd is Forward.STALE or ex.fwd is Forward.REQUEST else None
+    if not decision.store:
+        ex.cache_line = _line(status.forward(ex.fwd, fwd_status=fwd_status, detail=decision.reason))
+        ex.cache_log = "miss"
+        cache.remember_uncacheable(ex.cache_key, now)
+        release_fill(ex)
+        return
+    names = vary_names(ex.resp_headers)
+    if names == VARY_STAR:
+        release_fill(ex)
+        return
+    variant = variant_key(names, ex.request_headers) if names else b""
+    route = ex.route
+    assert route is not None
+    host = ex.host.encode()
+    settings = cache.key_settings(route.zone.cache)
+    fields = visitor_fields(ex.resp_headers, ex.origin_authorities(), _visitor_host(ex))
+    if decision.strip_fields:
+        fields = [f for f in fields if f[0].lower() not in decision.strip_fields]
+    length_field = ex.response_length()
+    meta = StoredMeta(
+        status=status_code,
+        reason=ex.resp_reason,
+        headers=tuple(fields),
+        policy=decision.policy,
+        length=int(length_field) if length_field is not None else 0,
+        zone=route.zone.id,
+        url=uri_key(settings, scheme=SCHEME, host=host, target=ex.target),
+        host=host.lower(),
+        path=_path(ex.target),
+        stored_at=ex.epoch,
+        tags=parse_cache_tags(ex.resp_headers),
+        vary=names,
+        variant=variant,
+    )
+    store_key = ex.cache_key
+    if names:
+        cache.put_variants_record(store_key, replace(meta, status=VARIANTS, headers=(), length=0))
+        store_key = variant_store_key(store_key, variant)
+    ex.writer = cache.begin(store_key, meta, int(length_field) if length_field else None)
+    ex.store_meta = meta
+    ex.cache_line = _line(status.forward(ex.fwd, fwd_status=fwd_status, stored=True))
+    ex.cache_log = "stored"
+
+
+def finish(ex: Exchange, complete: bool) -> None:
+    """The origin's response is over: commit what was written, wake the waiters."""
+    writer = ex.writer
+    ex.writer = None
+    cache = ex.client.ctx.cache
+    if writer is not None:
+        if complete:
+            entry = writer.commit()
+            if entry is not None:
+                entry.close()
+        else:
+            writer.abort()
+    if cache is not None and ex.method not in (b"GET", b"HEAD") and ex.route is not None:
+        _invalidate(ex, cache)
+    release_fill(ex)
+
+
+def release_fill(ex: Exchange) -> None:
+    """Hand the key's waiters what the fill stored, or send them to the origin."""
+    fill = ex.fill
+    if fill is None:
+        return
+    ex.fill = None
+    cache = ex.client.ctx.cache
+    assert cache is not None
+    if cache.fills.get(fill.key) is fill:
+        del cache.fills[fill.key]
+    for waiter in fill.waiters:
+        if waiter.phase is not Phase.MISS or waiter.client.gone:
+            continue
+        waiter.waiting = False
+        obj, _, _ = cache.lookup(fill.key, waiter.request_headers)
+        if obj is not None:
+            now = cache.clock()
+            use = reuse(
+                obj.meta.policy,
+                request=waiter.decision.directives if waiter.decision else EMPTY,
+                authorization=False,
+                now=now,
+            )
+            if use is Use.HIT:
+                waiter.advance(Phase.HIT)
+                serve(waiter, obj, status.collapsed_hit(ttl(obj.meta.policy, now)), log="hit")
+                continue
+            obj.release()
+        waiter.fetch_now()
+
+
+def origin_failed(ex: Exchange, kind: ErrorKind) -> bool:
+    """The origin could not be used. True when the edge answered from a stale copy (RFC
+    5861 §4) or with 504 (a copy that must be revalidated, RFC 9111 §4.2.4)."""
+    release_fill(ex)
+    stale = ex.stale
+    if stale is None or kind.status not in ORIGIN_FAILURES:
+        return False
+    ex.stale = None
+    cache = ex.client.ctx.cache
+    assert cache is not None
+    if may_serve_stale(stale.meta.policy, cache.clock(), error=True):
+        ex.advance(Phase.HIT)
+        value = status.forward(Forward.STALE, fwd_status=kind.status, detail="stale-if-error")
+        serve(ex, stale, value, log="stale")
+        return True
+    stale.release()
+    if stale.meta.policy.must_revalidate or stale.meta.policy.no_cache:
+        ex.synth_plain(errors.MUST_REVALIDATE)
+        return True
+    return False
+
+
+def serve_after_origin(ex: Exchange) -> None:
+    """After the origin's 304 or 5xx was read: serve the stored copy."""
+    assert ex.serve_after is not None
+    obj, origin_status = ex.serve_after
+    ex.serve_after = None
+    ex.advance(Phase.HIT)
+    if origin_status == 304:
+        value = status.forward(Forward.STALE, fwd_status=304, stored=True)
+        log = "revalidated"
+    else:
+        value = status.forward(Forward.STALE, fwd_status=origin_status, detail="stale-if-error")
+        log = "stale"
+    release_fill(ex)
+    serve(ex, obj, value, log=log)
+
+
+def _invalidate(ex: Exchange, cache: EdgeCache) -> None:
+    """RFC 9111 §4.4: a successful unsafe request invalidates its URI, Location and
+    Content-Location."""
+    if not invalidates(ex.method, ex.resp_status):
+        return
+    route = ex.route
+    assert route is not None
+    settings = cache.key_settings(route.zone.cache)
+    for key in invalidation_keys(
+        settings,
+        method=ex.method,
+        status=ex.resp_status,
+        scheme=SCHEME,
+        host=ex.host.encode(),
+        target=ex.target,
+        response_headers=ex.resp_headers,
+    ):
+        cache.remove(key)
+
+
+def _path(target: bytes) -> bytes:
+    return target.split(b"?", 1)[0]
+
+
+def _visitor_host(ex: Exchange) -> bytes:
+    return ex.scan.hosts[0] if ex.scan.hosts else ex.host.encode()
+
+
+def _zone_edge_ttl(ex: Exchange) -> int | None:
+    route = ex.route
+    return route.zone.cache.edge_ttl if route is not None else None

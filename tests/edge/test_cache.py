@@ -1,0 +1,351 @@
+"""Tier (c): the edge's HTTP cache with a real origin process and a real edge process."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.procs import Edge, snapshot_doc, start_edge, start_origin
+
+HOST = {"Host": "site.test"}
+
+
+@pytest.fixture
+def origin() -> Iterator[int]:
+    """A fresh origin per test: its fetch counters start at zero."""
+    proc, port = start_origin()
+    yield port
+    proc.terminate()
+    proc.wait(5)
+
+
+@pytest.fixture
+def edge(origin: int, tmp_path: Path) -> Iterator[Edge]:
+    e = start_edge(tmp_path, snapshot_doc(origin, read_timeout=3.0, connect_timeout=1.0))
+    yield e
+    e.stop()
+
+
+def get(edge: Edge, target: str, **headers: str) -> httpx.Response:
+    return httpx.get(f"http://127.0.0.1:{edge.port}{target}", headers={**HOST, **headers})
+
+
+def seen(origin: int, needle: str) -> int:
+    """How many requests for targets containing `needle` the origin received."""
+    targets = httpx.get(f"http://127.0.0.1:{origin}/__seen").json()
+    return sum(1 for t in targets if needle in t)
+
+
+def test_miss_then_hit_with_cache_status_and_growing_age(edge: Edge, origin: int) -> None:
+    """A cacheable response is stored on the miss, then served with Cache-Status and Age."""
+    target = "/cached?cc=max-age=60&k=basic"
+    first = get(edge, target)
+    assert first.status_code == 200
+    assert first.headers["cache-status"] == "veil; fwd=uri-miss; stored"
+    second = get(edge, target)
+    assert second.headers["cache-status"].startswith("veil; hit; ttl=")
+    assert (
+        second.text == first.text == "fetch 1 ae=gzip, deflate, br, zstd"
+        or second.text == first.text
+    )
+    assert int(second.headers["age"]) <= 1
+    time.sleep(1.2)
+    third = get(edge, target)
+    assert int(third.headers["age"]) >= 1
+    assert int(third.headers["cache-status"].rsplit("ttl=", 1)[1]) < 60
+    assert seen(origin, "k=basic") == 1
+
+
+def test_fifty_concurrent_misses_reach_the_origin_once(edge: Edge, origin: int) -> None:
+    """Request collapsing: 50 concurrent requests for a cold slow object, one origin fetch."""
+
+    async def burst() -> list[httpx.Response]:
+        limits = httpx.Limits(max_connections=60)
+        async with httpx.AsyncClient(limits=limits, timeout=10) as client:
+            url = f"http://127.0.0.1:{edge.port}/cached?cc=max-age=60&delay=1&k=burst"
+            return await asyncio.gather(*(client.get(url, headers=HOST) for _ in range(50)))
+
+    responses = asyncio.run(burst())
+    assert [r.status_code for r in responses] == [200] * 50
+    assert {r.text for r in responses} == {responses[0].text}
+    assert seen(origin, "k=burst") == 1
+    statuses = [r.headers["cache-status"] for r in responses]
+    assert statuses.count("veil; fwd=uri-miss; stored") == 1
+    assert all("hit" in s for s in statuses if "stored" not in s)
+
+
+def test_uncacheable_response_releases_waiters_and_becomes_hit_for_miss(
+    edge: Edge, origin: int
+) -> None:
+    """Collapsed waiters on an uncacheable response go to the origin; later ones don't wait."""
+
+    async def burst(n: int) -> list[httpx.Response]:
+        async with httpx.AsyncClient(timeout=10) as client:
+            url = f"http://127.0.0.1:{edge.port}/cached?cc=private&delay=0.5&k=private"
+            return await asyncio.gather(*(client.get(url, headers=HOST) for _ in range(n)))
+
+    first = asyncio.run(burst(5))
+    assert all(r.status_code == 200 for r in first)
+    assert all("detail=private" in r.headers["cache-status"] for r in first)
+    assert seen(origin, "k=private") == 5
+    started = time.monotonic()
+    asyncio.run(burst(5))
+    assert time.monotonic() - started < 1.4  # hit-for-miss: in parallel, not one after another
+
+
+def test_stale_if_error_serves_the_stale_copy(edge: Edge, origin: int) -> None:
+    """Origin answering 5xx: a copy within stale-if-error is served instead."""
+    target = "/cached?cc=max-age=1,stale-if-error=60&k=sie"
+    body = get(edge, target).text
+    time.sleep(1.2)
+    httpx.get(f"http://127.0.0.1:{origin}/__fail?on=1")
+    stale = get(edge, target)
+    assert stale.status_code == 200 and stale.text == body
+    assert stale.headers["cache-status"] == (
+        "veil; fwd=stale; fwd-status=503; detail=stale-if-error"
+    )
+
+
+def test_origin_down_stale_if_error_and_must_revalidate(tmp_path: Path) -> None:
+    """Origin gone: stale-if-error serves the stale copy; must-revalidate answers 504."""
+    proc, port = start_origin()
+    edge = start_edge(tmp_path, snapshot_doc(port, connect_timeout=1.0))
+    try:
+        lenient = "/cached?cc=max-age=1,stale-if-error=60&k=down"
+        strict = "/cached?cc=max-age=1,must-revalidate&k=strict"
+        body = get(edge, lenient).text
+        get(edge, strict)
+        time.sleep(1.2)
+        proc.terminate()
+        proc.wait(5)
+        stale = get(edge, lenient)
+        assert stale.status_code == 200 and stale.text == body
+        assert "fwd=stale; fwd-status=521" in stale.headers["cache-status"]
+        refused = get(edge, strict)
+        assert refused.status_code == 504
+        assert str(port) not in refused.text
+    finally:
+        edge.stop()
+        if proc.poll() is None:
+            proc.terminate()
+
+
+def test_revalidation_with_304_updates_and_serves_the_stored_copy(edge: Edge, origin: int) -> None:
+    """A stale copy with an ETag is revalidated (If-None-Match) and served after a 304."""
+    target = '/cached?cc=max-age=1&etag="v1"&k=reval'
+    body = get(edge, target).text
+    time.sleep(1.2)
+    again = get(edge, target)
+    assert again.text == body
+    assert again.headers["cache-status"] == "veil; fwd=stale; fwd-status=304; stored"
+    assert get(edge, target).headers["cache-status"].startswith("veil; hit")
+    assert seen(origin, "k=reval") == 2
+
+
+def test_client_conditionals_and_ranges_are_answered_from_cache(edge: Edge, origin: int) -> None:
+    """If-None-Match gets 304, Range gets 206, HEAD gets the stored GET's head: all hits."""
+    target = '/cached?cc=max-age=60&etag="abc"&n=1000&k=cond'
+    full = get(edge, target)
+    assert len(full.content) == 1000
+    not_modified = get(edge, target, **{"If-None-Match": '"abc"'})
+    assert not_modified.status_code == 304 and not_modified.content == b""
+    assert not_modified.headers["etag"] == '"abc"'
+    part = get(edge, target, Range="bytes=10-19")
+    assert part.status_code == 206
+    assert part.headers["content-range"] == "bytes 10-19/1000"
+    assert part.content == full.content[10:20]
+    head = httpx.head(f"http://127.0.0.1:{edge.port}{target}", headers=HOST)
+    assert head.status_code == 200 and head.headers["content-length"] == "1000"
+    assert head.headers["cache-status"].startswith("veil; hit")
+    assert seen(origin, "k=cond") == 1
+
+
+def test_vary_keeps_variants_apart(edge: Edge, origin: int) -> None:
+    """Vary: Accept-Encoding stores one variant per chosen coding."""
+    target = "/cached?cc=max-age=60&vary=Accept-Encoding&k=vary"
+    gzip = get(edge, target, **{"Accept-Encoding": "gzip"})
+    ident = get(edge, target, **{"Accept-Encoding": "identity"})
+    assert gzip.text != ident.text
+    assert get(edge, target, **{"Accept-Encoding": "gzip"}).text == gzip.text
+    assert get(edge, target, **{"Accept-Encoding": "identity"}).text == ident.text
+    assert seen(origin, "k=vary") == 2
+
+
+def test_unsafe_method_invalidates_and_authorization_bypasses(edge: Edge, origin: int) -> None:
+    """POST to a URL drops its stored copy (RFC 9111 §4.4); Authorization is not shared."""
+    target = "/cached?cc=max-age=60&k=inval"
+    get(edge, target)
+    assert get(edge, target).headers["cache-status"].startswith("veil; hit")
+    httpx.post(f"http://127.0.0.1:{edge.port}{target}", headers=HOST, content=b"x")
+    assert get(edge, target).headers["cache-status"] == "veil; fwd=uri-miss; stored"
+    private = get(edge, "/cached?cc=max-age=60&k=auth", Authorization="Bearer a")
+    assert "detail=authorization" in private.headers["cache-status"]
+
+
+def test_edge_only_fields_never_reach_the_visitor(edge: Edge, origin: int) -> None:
+    """CDN-Cache-Control-style fields and Cache-Tag are for Veil only."""
+    r = get(edge, "/cached?cc=max-age=60&tag=news,sports&k=tags")
+    assert "cache-tag" not in r.headers and "server" in r.headers
+    assert r.headers["server"] == "veil"
+
+
+def _purge_doc(origin: int, version: int, purges: list[dict[str, Any]]) -> dict[str, Any]:
+    doc = snapshot_doc(origin, version=version)
+    doc["zones"][0]["purges"] = purges
+    return doc
+
+
+def _wait_for_miss(edge: Edge, target: str, limit: float = 3.0) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        if "hit" not in get(edge, target).headers["cache-status"]:
+            return time.monotonic() - started
+        time.sleep(0.02)
+    raise AssertionError(f"{target} still a hit after {limit} s")
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "target"),
+    [
+        ("url", "http://site.test/cached?cc=max-age=600&k=purl", "/cached?cc=max-age=600&k=purl"),
+        ("prefix", "site.test/cached", "/cached?cc=max-age=600&k=ppre"),
+        ("host", "site.test", "/cached?cc=max-age=600&k=phost"),
+        ("tag", "news", "/cached?cc=max-age=600&tag=news&k=ptag"),
+        ("everything", "", "/cached?cc=max-age=600&k=pall"),
+    ],
+)
+def test_purges_take_effect_and_survive_restart(
+    tmp_path: Path, origin: int, kind: str, value: str, target: str
+) -> None:
+    """Each purge kind drops the object; after a restart the purged copy is never served."""
+    edge = start_edge(tmp_path, snapshot_doc(origin, version=1))
+    state = edge.state_dir
+    try:
+        get(edge, target)
+        assert get(edge, target).headers["cache-status"].startswith("veil; hit")
+        edge.write_snapshot(_purge_doc(origin, 2, [{"version": 2, "kind": kind, "value": value}]))
+        _wait_for_miss(edge, target)
+    finally:
+        edge.stop()
+    # The copy refetched above was stored under version 2. After a restart it is still
+    # served (the purge predates it); a purge in version 3 drops it again.
+    edge = start_edge(tmp_path, None, state=state, source=["--snapshot", str(edge.snapshot_file)])
+    try:
+        assert get(edge, target).headers["cache-status"].startswith("veil; hit")
+        edge.write_snapshot(
+            _purge_doc(
+                origin,
+                3,
+                [
+                    {"version": 2, "kind": kind, "value": value},
+                    {"version": 3, "kind": kind, "value": value},
+                ],
+            )
+        )
+        _wait_for_miss(edge, target)
+    finally:
+        edge.stop()
+
+
+def test_soft_purge_revalidates(tmp_path: Path, origin: int) -> None:
+    """A soft purge marks the copy stale: the next request revalidates it (304)."""
+    edge = start_edge(tmp_path, snapshot_doc(origin, version=1))
+    try:
+        target = "/cached?cc=max-age=600&etag=%22s%22&k=soft"
+        get(edge, target)
+        assert get(edge, target).headers["cache-status"].startswith("veil; hit")
+        purge = {"version": 2, "kind": "url", "value": f"http://site.test{target}", "soft": True}
+        edge.write_snapshot(_purge_doc(origin, 2, [purge]))
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            status = get(edge, target).headers["cache-status"]
+            if "fwd=stale; fwd-status=304" in status:
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("soft purge never revalidated")
+    finally:
+        edge.stop()
+
+
+def test_stored_objects_survive_restart_on_disk(tmp_path: Path, origin: int) -> None:
+    """The disk tier is shared and persistent: a restarted edge serves the stored copy."""
+    edge = start_edge(tmp_path, snapshot_doc(origin))
+    target = "/cached?cc=max-age=600&n=300000&k=disk"
+    body = get(edge, target).content
+    edge.stop()
+    edge = start_edge(
+        tmp_path, None, state=edge.state_dir, source=["--snapshot", str(edge.snapshot_file)]
+    )
+    try:
+        again = get(edge, target)
+        assert again.headers["cache-status"].startswith("veil; hit")
+        assert again.content == body
+        assert seen(origin, "k=disk") == 1
+    finally:
+        edge.stop()
+
+
+def test_kill_during_a_large_write_never_serves_a_torn_object(tmp_path: Path, origin: int) -> None:
+    """kill -9 of the edge mid-write, restart: the object is fetched again, whole."""
+    import os
+    import signal
+    import socket
+
+    edge = start_edge(tmp_path, snapshot_doc(origin))
+    n = 8 * 1024 * 1024
+    target = f"/cached?cc=max-age=600&n={n}&pace=0.01&k=torn"
+    sock = socket.create_connection(("127.0.0.1", edge.port))
+    sock.sendall(f"GET {target} HTTP/1.1\r\nHost: site.test\r\n\r\n".encode())
+    got = 0
+    while got < n // 4:
+        got += len(sock.recv(65536))
+    for pid in _tree(edge.proc.pid):
+        os.kill(pid, signal.SIGKILL)
+    edge.proc.wait(5)
+    sock.close()
+    edge = start_edge(
+        tmp_path, None, state=edge.state_dir, source=["--snapshot", str(edge.snapshot_file)]
+    )
+    try:
+        fresh = httpx.get(f"http://127.0.0.1:{edge.port}{target}", headers=HOST, timeout=60)
+        assert fresh.headers["cache-status"] == "veil; fwd=uri-miss; stored"
+        assert fresh.content == bytes(range(256)) * (n // 256)
+        again = httpx.get(f"http://127.0.0.1:{edge.port}{target}", headers=HOST, timeout=30)
+        assert again.headers["cache-status"].startswith("veil; hit")
+        assert again.content == fresh.content
+    finally:
+        edge.stop()
+
+
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants (the supervisor and its workers)."""
+    out = [pid]
+    for child in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (child / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat[1]) == pid:
+            out.extend(_tree(int(child.name)))
+    return out
+
+
+def test_pass_through_zone_says_bypass(tmp_path: Path, origin: int) -> None:
+    """A zone whose cache level is bypass forwards everything and says so."""
+    doc = snapshot_doc(origin)
+    doc["zones"][0]["cache"] = {"level": "bypass"}
+    edge = start_edge(tmp_path, doc)
+    try:
+        r = get(edge, "/cached?cc=max-age=60&k=bypass")
+        assert r.headers["cache-status"] == "veil; fwd=bypass; detail=cache-level-bypass"
+        get(edge, "/cached?cc=max-age=60&k=bypass")
+        assert seen(origin, "k=bypass") == 2
+    finally:
+        edge.stop()
