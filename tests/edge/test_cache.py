@@ -188,6 +188,18 @@ def test_unsafe_method_invalidates_and_authorization_bypasses(edge: Edge, origin
     assert "detail=authorization" in private.headers["cache-status"]
 
 
+def test_unknown_transfer_coding_and_overlong_bodies(edge: Edge, origin: int) -> None:
+    """RFC 9112 §6.3: an unknown final coding is close-delimited (stored whole); bytes past
+    Content-Length are dropped with the origin connection, the response still delivered."""
+    target = "/cached?cc=max-age=60&te=xyz&k=te"
+    assert get(edge, target).text == "until-close body"
+    hit = get(edge, target)
+    assert hit.headers["cache-status"].startswith("veil; hit") and hit.text == "until-close body"
+    assert "transfer-encoding" not in hit.headers
+    overlong = get(edge, "/cached?cc=no-store&overlong=1&k=long")
+    assert overlong.status_code == 200 and overlong.text == "hello"
+
+
 def test_edge_only_fields_never_reach_the_visitor(edge: Edge, origin: int) -> None:
     """CDN-Cache-Control-style fields and Cache-Tag are for Veil only."""
     r = get(edge, "/cached?cc=max-age=60&tag=news,sports&k=tags")

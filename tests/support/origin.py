@@ -187,6 +187,15 @@ async def cached(
         return
     FETCHES[target] = FETCHES.get(target, 0) + 1
     ctype = q.get("ctype", "text/plain")
+    if q.get("te"):  # an unknown transfer coding: the body ends when the origin closes
+        writer.write(f"HTTP/1.1 200 OK\r\nTransfer-Encoding: {q['te']}\r\n{extra}\r\n".encode())
+        writer.write(b"until-close body")
+        await writer.drain()
+        writer.close()
+        return
+    if q.get("overlong"):  # more body bytes than Content-Length announces
+        writer.write(f"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n{extra}\r\nhello-and-more".encode())
+        return
     if "n" not in q:
         ae = next((v for k, v in headers if k.lower() == "accept-encoding"), "-")
         writer.write(response(200, f"fetch {FETCHES[target]} ae={ae}".encode(), ctype, extra))

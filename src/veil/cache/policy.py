@@ -69,12 +69,13 @@ TARGET_LIST: Final = (b"veil-cache-control", b"cdn-cache-control")
 
 # Response fields the policy reads, by code (0: not interesting).
 _CC, _VEIL_CC, _CDN_CC, _EXPIRES, _DATE, _AGE, _LAST_MODIFIED = 1, 2, 3, 4, 5, 6, 7
-_SET_COOKIE, _CONTENT_TYPE, _VARY, _ETAG, _AUTHORIZATION = 8, 9, 10, 11, 12
+_SET_COOKIE, _CONTENT_TYPE, _VARY, _ETAG, _AUTHORIZATION, _SURROGATE = 8, 9, 10, 11, 12, 13
 _FIELDS = FieldNames(
     {
         b"cache-control": _CC,
         b"veil-cache-control": _VEIL_CC,
         b"cdn-cache-control": _CDN_CC,
+        b"surrogate-control": _SURROGATE,
         b"expires": _EXPIRES,
         b"date": _DATE,
         b"age": _AGE,
@@ -187,6 +188,12 @@ def _governing(fields: Fields) -> tuple[CacheControl, bytes, list[bytes]]:
     for code, name in ((_VEIL_CC, TARGET_LIST[0]), (_CDN_CC, TARGET_LIST[1])):
         if code in fields and (targeted := parse_targeted(fields[code])) is not None:
             return targeted, name, []
+    if _SURROGATE in fields:
+        # Surrogate-Control (W3C Edge Architecture 1.0): the older surrogate-targeted field,
+        # Cache-Control syntax; it governs like a targeted field when it says anything.
+        surrogate = parse_cache_control(fields[_SURROGATE])
+        if surrogate != EMPTY:
+            return surrogate, b"surrogate-control", []
     cc = parse_cache_control(fields[_CC]) if _CC in fields else EMPTY
     return cc, b"cache-control", fields.get(_EXPIRES, _NONE)
 

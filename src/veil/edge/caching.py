@@ -19,6 +19,7 @@ from veil.cache.conditional import (
     evaluate_preconditions,
     if_range_holds,
     merge_not_modified,
+    not_modified_applies,
     not_modified_headers,
     validators_for_revalidation,
 )
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
 
 SCHEME = b"http"  # the visitor's scheme (the TLS issue adds https)
 ORIGIN_FAILURES = frozenset({502, 521, 522, 523, 524})
+# A digest of the stored body is about that body: a 304 never replaces it.
+NEVER_UPDATED = frozenset({b"content-md5", b"digest", b"content-digest", b"repr-digest"})
 
 
 def _line(value: bytes) -> bytes:
@@ -163,7 +166,7 @@ def serve(ex: Exchange, obj: CachedObject, cache_status: bytes, *, log: str) -> 
             obj.release()
             _write_cached_head(ex, status_line(code), fields, extra, b"Content-Length: 0\r\n")
             return ex.finish_cached()
-    head_status, fields, length = status_line_for(meta), list(meta.headers), obj.meta.length
+    head_status, fields, length = status_line_for(meta), list(meta.headers), obj.entry.length
     pieces: list[bytes | slice] = [slice(0, length)]
     range_value = ex.scan.range
     ranged = range_value is not None and meta.status == 200 and ex.method == b"GET"
@@ -245,7 +248,9 @@ def on_origin_head(ex: Exchange, status_code: int) -> bool:
 def _revalidated(ex: Exchange, cache: EdgeCache, stale: CachedObject, now: float) -> CachedObject:
     """RFC 9111 §4.3.4: the 304's fields update the stored response, which is then served."""
     fresh_fields = visitor_fields(ex.resp_headers, ex.origin_authorities(), _visitor_host(ex))
-    merged = merge_not_modified(list(stale.meta.headers), fresh_fields)
+    if not not_modified_applies(stale.meta.headers, fresh_fields):
+        return stale  # a 304 about another representation updates nothing (§4.3.4)
+    merged = merge_not_modified(list(stale.meta.headers), fresh_fields, exclude=NEVER_UPDATED)
     assert ex.decision is not None
     decision = store_decision(
         request=ex.decision,

@@ -405,8 +405,12 @@ class Exchange:
             self._on_upstream_upgrade(conn, data[upgrade.args[0] :])
             return
         except httptools.HttpParserError:
-            self._upstream_failed(errors.BAD_GATEWAY)
-            return
+            if not self.resp_complete:
+                self._upstream_failed(errors.BAD_GATEWAY)
+                return
+            # Bytes past the end of a complete response (more than its Content-Length): the
+            # response stands, the connection is not reused.
+            self.resp_extra = True
         if self.out:
             self._flush()
         if self.resp_complete:
@@ -508,7 +512,13 @@ class Exchange:
         return self._response_chunked() or (length is not None and length.strip() != b"0")
 
     def _response_chunked(self) -> bool:
-        return any(n.lower() == b"transfer-encoding" for n, _ in self.resp_headers)
+        """Is the final transfer coding chunked (RFC 9112 §6.3 rule 4: otherwise the body
+        ends when the origin closes)?"""
+        last = b""
+        for n, v in self.resp_headers:
+            if n.lower() == b"transfer-encoding":
+                last = v
+        return last.rsplit(b",", 1)[-1].strip().lower() == b"chunked"
 
     def _write_head(self, status: int, framing: bytes, upgrade: bytes | None = None) -> None:
         client = self.client

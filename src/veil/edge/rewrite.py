@@ -64,7 +64,13 @@ REQUEST_FIELDS = FieldNames(
 S_KEEP, S_LOCATION, S_SKIP, S_CONNECTION, S_AGE = 0, 1, 2, 3, 4
 # Meant for Veil only: the targeted cache fields (RFC 9213) and the purge tags.
 EDGE_ONLY_RESPONSE_FIELDS = frozenset(
-    {b"veil-cache-control", b"cdn-cache-control", b"cache-tag", b"surrogate-key"}
+    {
+        b"veil-cache-control",
+        b"cdn-cache-control",
+        b"surrogate-control",
+        b"cache-tag",
+        b"surrogate-key",
+    }
 )
 RESPONSE_FIELDS = FieldNames(
     {
