@@ -7,7 +7,7 @@ NATIVE := $(VENV)/.native
 # The modules mypyc compiles (listed in src/veil/compiled.py): rebuilt whenever one changes.
 HOT_SRC := $(patsubst %,src/%.py,$(subst .,/,$(shell sed -n 's/^    "\(veil\.[a-z_.]*\)",$$/\1/p' src/veil/compiled.py)))
 
-.PHONY: install run test lint fmt bench clean conformance
+.PHONY: install run test lint fmt bench bench-cache clean conformance
 
 $(STAMP): pyproject.toml setup.py
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml setup.py
 	@$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP) $(NATIVE)
 
-$(NATIVE): $(STAMP) $(HOT_SRC)
+$(NATIVE): $(STAMP) $(HOT_SRC) src/veil/compiled.py setup.py
 	@echo "recompiling the hot path (mypyc): $(HOT_SRC) changed"
+	@find src -name '*.so' -delete  # a module dropped from the list must not stay compiled
 	@$(BIN)/python setup.py --quiet build_ext --inplace
 	@# mypyc leaves C it regenerated unchanged uncompiled and the copy keeps the old time:
 	@# the build is current, so say so (veil.compiled.stale compares these times).
@@ -43,6 +44,10 @@ fmt: $(STAMP)
 
 bench: $(NATIVE)
 	bash bench/run.sh
+
+# Cache hits vs nginx proxy_cache and Varnish (bench/cache_harness.py, docs/benchmarks.md).
+bench-cache: $(NATIVE)
+	bash bench/cache.sh
 
 clean:
 	rm -rf $(VENV) .veil .mypy_cache .ruff_cache .pytest_cache build

@@ -27,6 +27,16 @@ HOT_MODULES: tuple[str, ...] = (
     "veil.edge.upstream",
     "veil.edge.context",
     "veil.edge.accesslog",
+    "veil.edge.cache",
+    "veil.edge.caching",
+    "veil.cache.freshness",
+    "veil.cache.status",
+    "veil.cache.memory",
+    "veil.cache.s3fifo",
+    "veil.cache.policy",
+    "veil.cache.vary",
+    "veil.cache.invalidation",
+    "veil.http.cache_control",
 )
 
 _SRC = Path(__file__).resolve().parent.parent  # the directory holding the `veil` package

@@ -31,12 +31,20 @@ from veil.cache import meta as meta_codec
 from veil.cache.disk import DiskStore
 from veil.cache.disk_manager import DiskManager
 from veil.cache.invalidation import PurgeIndex, PurgeKind, PurgeOutcome, PurgeRule, purge_url_key
-from veil.cache.keys import CacheKeySettings, CacheLevel, QueryMode
+from veil.cache.keys import (
+    CacheKeySettings,
+    CacheLevel,
+    QueryMode,
+    cache_key,
+    fast_key,
+    key_prefix,
+)
 from veil.cache.memory import MemoryEntry, MemoryStore
 from veil.cache.meta import StoredMeta, variant_store_key
 from veil.cache.s3fifo import S3FIFO
 from veil.cache.store import Entry, Writer
 from veil.cache.vary import VARY_STAR, variant_key
+from veil.edge.errors import status_line
 from veil.snapshot import CacheSettings, Snapshot
 
 if TYPE_CHECKING:
@@ -95,6 +103,22 @@ class CachedObject:
     @property
     def variant(self) -> bytes:
         return self.meta.variant
+
+    def head(self) -> bytes:
+        """Status line and stored fields, built on first use (the rest is per hit)."""
+        prefix = self.head_prefix
+        if not prefix:
+            meta = self.meta
+            reason = meta.reason
+            out = [
+                b"HTTP/1.1 %d %b\r\n" % (meta.status, reason)
+                if reason
+                else status_line(meta.status)
+            ]
+            for name, value in meta.headers:
+                out.append(name + b": " + value + b"\r\n")
+            prefix = self.head_prefix = b"".join(out)
+        return prefix
 
     def read(self, start: int, end: int) -> bytes:
         """Body bytes [start, end): from memory, or read from the open file."""
@@ -184,6 +208,7 @@ class EdgeCache:
         self.purges = PurgeIndex()
         self.purge_version = -1
         self._key_settings: dict[int, tuple[CacheSettings, CacheKeySettings]] = {}
+        self._prefixes: dict[bytes, bytes] = {}  # host -> key prefix (one scheme for now)
 
     # -- snapshot ---------------------------------------------------------------------------
 
@@ -213,6 +238,25 @@ class EdgeCache:
                     index.add(zone.id, rule)
         self.purges = index
         self.purge_version = snapshot.version
+
+    def key_for(
+        self,
+        settings: CacheSettings,
+        scheme: bytes,
+        host: bytes,
+        target: bytes,
+        headers: list[tuple[bytes, bytes]],
+    ) -> bytes | None:
+        """The primary cache key; under default settings a memoised per-host prefix + target."""
+        ks = self.key_settings(settings)
+        if ks.is_default:
+            prefix = self._prefixes.get(host)
+            if prefix is None:
+                if len(self._prefixes) >= 4096:
+                    self._prefixes.clear()
+                prefix = self._prefixes[host] = key_prefix(scheme, host)
+            return fast_key(prefix, target)
+        return cache_key(ks, scheme=scheme, host=host, target=target, headers=headers)
 
     def key_settings(self, settings: CacheSettings) -> CacheKeySettings:
         found = self._key_settings.get(id(settings))

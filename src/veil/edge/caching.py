@@ -30,7 +30,7 @@ from veil.cache.invalidation import (
     invalidation_keys,
     parse_cache_tags,
 )
-from veil.cache.keys import cache_key, uri_key
+from veil.cache.keys import uri_key
 from veil.cache.meta import VARIANTS, StoredMeta, variant_store_key
 from veil.cache.policy import request_decision, store_decision
 from veil.cache.ranges import RangeOutcome, make_boundary, plan_ranges
@@ -73,13 +73,7 @@ def lookup(ex: Exchange, cache: EdgeCache, route: Route) -> bool:
     key = None
     if decision.lookup:
         host = ex.host.encode()
-        key = cache_key(
-            cache.key_settings(settings),
-            scheme=SCHEME,
-            host=host,
-            target=ex.target,
-            headers=ex.request_headers,
-        )
+        key = cache.key_for(settings, SCHEME, host, ex.target, ex.request_headers)
     if key is None:
         detail = decision.reason or "cache-level-bypass"
         ex.cache_line = _line(status.forward(decision.fwd or Forward.BYPASS, detail=detail))
@@ -166,9 +160,16 @@ def serve(ex: Exchange, obj: CachedObject, cache_status: bytes, *, log: str) -> 
             obj.release()
             _write_cached_head(ex, status_line(code), fields, extra, b"Content-Length: 0\r\n")
             return ex.finish_cached()
-    head_status, fields, length = status_line_for(meta), list(meta.headers), obj.entry.length
-    pieces: list[bytes | slice] = [slice(0, length)]
+    length = obj.entry.length
     range_value = ex.scan.range
+    if range_value is None:  # the common hit: a precomputed head, the whole body
+        ex.write_edge_head(obj.head() + extra, b"Content-Length: %d\r\n" % length)
+        if ex.method == b"HEAD":
+            obj.release()
+            return ex.finish_cached()
+        return ex.send_cached(obj, [slice(0, length)])
+    head_status, fields = status_line_for(meta), list(meta.headers)
+    pieces: list[bytes | slice] = [slice(0, length)]
     ranged = range_value is not None and meta.status == 200 and ex.method == b"GET"
     if range_value is not None and ranged and if_range_holds(ex.request_headers, meta.headers):
         plan = plan_ranges(
