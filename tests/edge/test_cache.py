@@ -112,6 +112,25 @@ def test_stale_if_error_serves_the_stale_copy(edge: Edge, origin: int) -> None:
     )
 
 
+def test_stale_while_revalidate_serves_stale_and_refreshes_once(edge: Edge, origin: int) -> None:
+    """Within stale-while-revalidate the stale copy is served at once and refreshed once in
+    the background; the refreshed copy is then a fresh hit."""
+    target = "/cached?cc=max-age=1,stale-while-revalidate=30&k=swr"
+    assert get(edge, target).text.startswith("fetch 1 ")
+    time.sleep(1.2)
+    stale = [get(edge, target) for _ in range(3)]
+    assert stale[0].text.startswith("fetch 1 ")  # at once, not after the origin
+    assert stale[0].headers["cache-status"].startswith("veil; hit; ttl=-")
+    assert all(r.text.startswith(("fetch 1 ", "fetch 2 ")) for r in stale)
+    deadline = time.monotonic() + 3
+    while seen(origin, "k=swr") < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    fresh = get(edge, target)
+    assert fresh.text.startswith("fetch 2 ")
+    assert fresh.headers["cache-status"].startswith("veil; hit; ttl=")
+    assert seen(origin, "k=swr") == 2
+
+
 def test_origin_down_stale_if_error_and_must_revalidate(tmp_path: Path) -> None:
     """Origin gone: stale-if-error serves the stale copy; must-revalidate answers 504."""
     proc, port = start_origin()

@@ -93,13 +93,21 @@ def lookup(ex: Exchange, cache: EdgeCache, route: Route) -> bool:
             authorization=decision.authorization,
             now=now,
         )
-        if outcome is PurgeOutcome.SOFT_PURGED and use in (Use.HIT, Use.STALE_WHILE_REVALIDATE):
+        if ex.background or (
+            outcome is PurgeOutcome.SOFT_PURGED and use in (Use.HIT, Use.STALE_WHILE_REVALIDATE)
+        ):
             use = Use.REVALIDATE
-        if use is Use.HIT or use is Use.STALE_WHILE_REVALIDATE:
-            # stale-while-revalidate: served stale now; the next request after the window
-            # revalidates (a background refresh is not run yet).
+        if use is Use.HIT:
             ex.advance(Phase.HIT)
             serve(ex, obj, status.hit(ttl(obj.meta.policy, now)), log="hit")
+            return True
+        if use is Use.STALE_WHILE_REVALIDATE:
+            # RFC 5861 §3: served stale now, refreshed once in the background.
+            refresh = key not in cache.fills
+            ex.advance(Phase.HIT)
+            serve(ex, obj, status.hit(ttl(obj.meta.policy, now)), log="stale")
+            if refresh and key not in cache.fills:
+                start_refresh(ex)
             return True
         if use is Use.GATEWAY_TIMEOUT:
             obj.release()
@@ -128,6 +136,12 @@ def lookup(ex: Exchange, cache: EdgeCache, route: Route) -> bool:
         return True
     ex.fill = cache.fills[key] = Fill(key, ex)
     return False
+
+
+def start_refresh(ex: Exchange) -> None:
+    from veil.edge.server import start_refresh as start  # server imports exchange imports us
+
+    start(ex)
 
 
 def upstream_fields(ex: Exchange) -> list[Header]:

@@ -71,6 +71,7 @@ class Exchange:
     """A request's life at the edge. See the module docstring."""
 
     __slots__ = (
+        "background",
         "body_received",
         "cache_key",
         "cache_line",
@@ -183,6 +184,7 @@ class Exchange:
         self.resp_extra = False
         # The cache's state (veil.edge.caching): None / empty when the cache is not involved.
         self.cache_key: bytes | None = None
+        self.background = False  # a stale-while-revalidate refresh with no visitor
         self.cache_line = b""  # the Cache-Status field line of the response
         self.cache_log = "none"
         self.decision: RequestDecision | None = None

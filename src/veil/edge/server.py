@@ -454,6 +454,44 @@ class ClientConnection(asyncio.Protocol):
             self.data_received(rest)
 
 
+class BackgroundClient(ClientConnection):
+    """A connection without a visitor: it carries one background refresh of a stored
+    response (stale-while-revalidate, RFC 5861 §3). Writes go nowhere; the worker's sweeper
+    enforces its origin deadline like any connection's."""
+
+    def __init__(self, ctx: EdgeContext, client_ip: str) -> None:
+        super().__init__(ctx)
+        self.client_ip = client_ip
+        ctx.connections.add(self)
+
+    def exchange_done(self, exchange: Exchange) -> None:
+        super().exchange_done(exchange)
+        self.gone = True
+        self.ctx.connections.discard(self)
+
+    def drain(self) -> None:
+        return None  # the refresh finishes or times out on its own
+
+
+def start_refresh(visitor: Exchange) -> None:
+    """Refresh `visitor`'s stored response in the background (it was just served stale)."""
+    client = BackgroundClient(visitor.client.ctx, visitor.client.client_ip)
+    refresh = Exchange(
+        client,
+        method=b"GET",
+        target=visitor.target,
+        host=visitor.host,
+        headers=visitor.request_headers,
+        scan=visitor.scan,
+        version="1.1",
+        keep_alive=False,
+    )
+    refresh.background = True
+    refresh.request_complete = True
+    client.active = refresh
+    refresh.start()
+
+
 class _TunnelEnd:
     """Receives an origin's bytes after a 101 and relays them to the visitor."""
 
