@@ -219,6 +219,58 @@ def test_unknown_transfer_coding_and_overlong_bodies(edge: Edge, origin: int) ->
     assert overlong.status_code == 200 and overlong.text == "hello"
 
 
+def _raw(edge: Edge, target: str, **headers: str) -> tuple[httpx.Headers, bytes]:
+    """Headers and the body exactly as sent (no content decoding by the client)."""
+    with httpx.stream(
+        "GET", f"http://127.0.0.1:{edge.port}{target}", headers={**HOST, **headers}
+    ) as r:
+        return r.headers, b"".join(r.iter_raw())
+
+
+def test_compressed_once_at_store_time_by_accept_encoding(edge: Edge, origin: int) -> None:
+    """br, zstd and gzip copies are made when stored and chosen by Accept-Encoding q-values;
+    identity goes to clients that ask for it; the copies are other representations."""
+    import gzip
+
+    import brotli
+    import zstandard
+
+    target = '/cached?cc=max-age=60&n=20000&etag="c1"&k=gz'
+    identity = get(edge, target, **{"Accept-Encoding": "identity"}).content
+    cases = {
+        "br": ("gzip, br", brotli.decompress),
+        "zstd": ("zstd;q=1, gzip;q=0.5", zstandard.ZstdDecompressor().decompress),
+        "gzip": ("gzip", gzip.decompress),
+    }
+    for coding, (accept, decode) in cases.items():
+        headers, raw = _raw(edge, target, **{"Accept-Encoding": accept})
+        assert headers["content-encoding"] == coding
+        assert headers["vary"] == "Accept-Encoding"
+        assert headers["etag"] == 'W/"c1"'
+        assert headers["cache-status"].startswith("veil; hit")
+        assert len(raw) < len(identity) and decode(raw) == identity
+    headers, raw = _raw(edge, target, **{"Accept-Encoding": "identity"})
+    assert "content-encoding" not in headers and raw == identity
+    assert headers["vary"] == "Accept-Encoding" and headers["etag"] == '"c1"'
+    assert seen(origin, "k=gz") == 1
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/cached?cc=max-age=60,no-transform&n=20000&k=nt",  # RFC 9111 §5.2.2.6
+        "/cached?cc=max-age=60&n=500&k=small",  # below the size floor
+        "/cached?cc=max-age=60&n=20000&ctype=image/png&k=png",  # does not compress well
+    ],
+)
+def test_not_compressed(edge: Edge, origin: int, target: str) -> None:
+    """no-transform, small bodies and incompressible types are served as stored."""
+    get(edge, target)
+    headers, _ = _raw(edge, target, **{"Accept-Encoding": "gzip, br"})
+    assert headers["cache-status"].startswith("veil; hit")
+    assert "content-encoding" not in headers
+
+
 def test_edge_only_fields_never_reach_the_visitor(edge: Edge, origin: int) -> None:
     """CDN-Cache-Control-style fields and Cache-Tag are for Veil only."""
     r = get(edge, "/cached?cc=max-age=60&tag=news,sports&k=tags")

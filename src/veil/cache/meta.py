@@ -21,7 +21,7 @@ from typing import Final
 from veil.cache.freshness import EntryPolicy
 from veil.http.headers import Header
 
-FORMAT: Final = 1
+FORMAT: Final = 2
 VARIANTS: Final = 0  # status of a variants record
 
 
@@ -41,7 +41,13 @@ class StoredMeta:
     stored_at: float  # snapshot version the edge ran when the fetch began (purge epoch)
     tags: frozenset[bytes] = frozenset()  # Cache-Tag / Surrogate-Key
     vary: tuple[bytes, ...] = ()  # vary.vary_names of the response
-    variant: bytes = b""  # vary.variant_key it answers
+    variant: bytes = b""  # vary.variant_key it answers (b"ce:<coding>" for Veil's copies)
+    codings: tuple[bytes, ...] = ()  # the compressed copies of this identity response
+
+
+def coding_variant(coding: bytes) -> bytes:
+    """The variant name of the edge's own copy compressed with `coding`."""
+    return b"ce:" + coding
 
 
 def variant_store_key(primary: bytes, variant: bytes) -> bytes:
@@ -83,6 +89,7 @@ def encode(meta: StoredMeta) -> bytes:
             tuple(sorted(meta.tags)),
             meta.vary,
             meta.variant,
+            meta.codings,
         )
     )
 
@@ -91,10 +98,10 @@ def decode(blob: bytes) -> StoredMeta | None:
     """The `StoredMeta` of `blob`, or None when it is not one this version wrote."""
     try:
         doc = marshal.loads(blob)  # noqa: S302 - only files the edge wrote, CRC-checked
-        if not isinstance(doc, tuple) or len(doc) != 14 or doc[0] != FORMAT:
+        if not isinstance(doc, tuple) or len(doc) != 15 or doc[0] != FORMAT:
             return None
         (_, status, reason, headers, p, length, zone, url, host, path, stored_at, tags) = doc[:12]
-        vary, variant = doc[12], doc[13]
+        vary, variant, codings = doc[12], doc[13], doc[14]
         policy = EntryPolicy(
             response_time=p[0],
             initial_age=p[1],
@@ -120,6 +127,7 @@ def decode(blob: bytes) -> StoredMeta | None:
             tags=frozenset(tags),
             vary=tuple(vary),
             variant=variant,
+            codings=tuple(codings),
         )
     except (ValueError, EOFError, TypeError, IndexError):
         return None

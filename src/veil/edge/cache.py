@@ -25,9 +25,11 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from veil.cache import meta as meta_codec
+from veil.cache.compression import encoded_fields, identity_fields
 from veil.cache.disk import DiskStore
 from veil.cache.disk_manager import DiskManager
 from veil.cache.invalidation import PurgeIndex, PurgeKind, PurgeOutcome, PurgeRule, purge_url_key
@@ -40,10 +42,11 @@ from veil.cache.keys import (
     key_prefix,
 )
 from veil.cache.memory import MemoryEntry, MemoryStore
-from veil.cache.meta import StoredMeta, variant_store_key
+from veil.cache.meta import StoredMeta, coding_variant, variant_store_key
 from veil.cache.s3fifo import S3FIFO
 from veil.cache.store import Entry, Writer
-from veil.cache.vary import VARY_STAR, variant_key
+from veil.cache.vary import DEFAULT_CODINGS, IDENTITY, VARY_STAR, choose_coding, variant_key
+from veil.edge.compress import compress
 from veil.edge.errors import status_line
 from veil.snapshot import CacheSettings, Snapshot
 
@@ -271,7 +274,10 @@ class EdgeCache:
     # -- lookup -----------------------------------------------------------------------------
 
     def lookup(
-        self, key: bytes, request_headers: list[tuple[bytes, bytes]]
+        self,
+        key: bytes,
+        request_headers: list[tuple[bytes, bytes]],
+        accept_encoding: bytes | None = None,
     ) -> tuple[CachedObject | None, PurgeOutcome, bool]:
         """The stored response for a request: (object, purge outcome, vary_miss)."""
         obj = self._get(key)
@@ -285,6 +291,16 @@ class EdgeCache:
             obj = self._get(variant_store_key(key, variant_key(names, request_headers)))
             if obj is None:
                 return None, PurgeOutcome.NONE, True
+        codings = obj.meta.codings
+        if codings:
+            if codings == DEFAULT_CODINGS:
+                codings = DEFAULT_CODINGS  # the memoised choice applies to the default list
+            coding = choose_coding(accept_encoding, codings)
+            if coding != IDENTITY:
+                encoded = self._get(variant_store_key(key, coding_variant(coding)))
+                if encoded is not None:
+                    obj.release()
+                    obj = encoded
         outcome = self.purges.check(obj)
         if outcome is PurgeOutcome.PURGED:
             obj.release()
@@ -365,6 +381,42 @@ class EdgeCache:
             return made
         return CachedObject(obj.store_key, meta, obj.entry)
 
+    def add_encodings(self, store_key: bytes, meta: StoredMeta, body: bytes) -> None:
+        """Store compressed copies of an identity response and name them in its meta."""
+        self.store_encodings(store_key, meta, len(body), encode_all(body))
+
+    def store_encodings(
+        self, store_key: bytes, meta: StoredMeta, size: int, encoded: list[tuple[bytes, bytes]]
+    ) -> None:
+        """Store the copies `encode_all` made (on the loop's thread)."""
+        made: list[bytes] = []
+        for coding, data in encoded:
+            if len(data) >= size * 0.95:
+                continue  # not worth a copy
+            fields = tuple(encoded_fields(meta.headers, coding))
+            copy = replace(meta, headers=fields, length=len(data), variant=coding_variant(coding))
+            writer = self.begin(
+                variant_store_key(store_key, coding_variant(coding)), copy, len(data)
+            )
+            if writer is not None:
+                writer.write(data)
+                entry = writer.commit()
+                if entry is not None:
+                    entry.close()
+                    made.append(coding)
+        if not made:
+            return
+        identity = replace(meta, headers=tuple(identity_fields(meta.headers)), codings=tuple(made))
+        blob = meta_codec.encode(identity)
+        entry = self.memory.get(store_key)
+        if entry is not None:
+            self.memory.update_meta(entry, blob)
+        if self.disk is not None:
+            disk_entry = self.disk.get(store_key)
+            if disk_entry is not None:
+                self.disk.update_meta(disk_entry, blob)
+                disk_entry.close()
+
     def remove(self, key: bytes) -> None:
         self.memory.remove(key)
         if self.disk is not None:
@@ -409,6 +461,11 @@ _PURGE_KINDS = {
     "tag": PurgeKind.TAG,
     "everything": PurgeKind.EVERYTHING,
 }
+
+
+def encode_all(body: bytes) -> list[tuple[bytes, bytes]]:
+    """`body` in every coding the edge serves (pure CPU work: safe in a worker thread)."""
+    return [(coding, compress(coding, body)) for coding in DEFAULT_CODINGS]
 
 
 def cache_dir(state_dir: os.PathLike[str] | str) -> str:

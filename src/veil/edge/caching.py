@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from veil.cache import status
+from veil.cache.compression import compressible
 from veil.cache.conditional import (
     Precondition,
     evaluate_preconditions,
@@ -35,9 +36,10 @@ from veil.cache.meta import VARIANTS, StoredMeta, variant_store_key
 from veil.cache.policy import request_decision, store_decision
 from veil.cache.ranges import RangeOutcome, make_boundary, plan_ranges
 from veil.cache.reasons import Forward
+from veil.cache.store import Entry
 from veil.cache.vary import VARY_STAR, field_lines, variant_key, vary_names
 from veil.edge import errors
-from veil.edge.cache import CachedObject, EdgeCache, Fill
+from veil.edge.cache import CachedObject, EdgeCache, Fill, encode_all
 from veil.edge.errors import ErrorKind, status_line
 from veil.edge.phases import Phase
 from veil.edge.rewrite import fill_request_fields, visitor_fields
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
 
 SCHEME = b"http"  # the visitor's scheme (the TLS issue adds https)
 ORIGIN_FAILURES = frozenset({502, 521, 522, 523, 524})
+INLINE_COMPRESS_MAX = 256 * 1024  # larger bodies are compressed in a worker thread
 # A digest of the stored body is about that body: a 304 never replaces it.
 NEVER_UPDATED = frozenset({b"content-md5", b"digest", b"content-digest", b"repr-digest"})
 
@@ -84,7 +87,7 @@ def lookup(ex: Exchange, cache: EdgeCache, route: Route) -> bool:
     ex.decision = decision
     ex.epoch = ex.client.ctx.snapshot.version
     ex.request_time = now
-    obj, outcome, vary_miss = cache.lookup(key, ex.request_headers)
+    obj, outcome, vary_miss = cache.lookup(key, ex.request_headers, ex.scan.accept_encoding)
     fwd = Forward.VARY_MISS if vary_miss else Forward.URI_MISS
     if obj is not None:
         use = reuse(
@@ -350,12 +353,36 @@ def finish(ex: Exchange, complete: bool) -> None:
         if complete:
             entry = writer.commit()
             if entry is not None:
+                _compress(ex, cache, entry)
                 entry.close()
         else:
             writer.abort()
     if cache is not None and ex.method not in (b"GET", b"HEAD") and ex.route is not None:
         _invalidate(ex, cache)
     release_fill(ex)
+
+
+def _compress(ex: Exchange, cache: EdgeCache | None, entry: Entry) -> None:
+    """Compressed copies of a just-stored identity response (veil.cache.compression): at
+    once for small bodies, in a worker thread for large ones (zlib, brotli and zstd release
+    the GIL while they work)."""
+    meta = ex.store_meta
+    if cache is None or meta is None or meta.vary or meta.status != 200:
+        return
+    no_transform = any(
+        b"no-transform" in v.lower() for n, v in meta.headers if n.lower() == b"cache-control"
+    )
+    if not compressible(meta.headers, entry.length, no_transform=no_transform):
+        return
+    body = entry.body if entry.body is not None else entry.read()
+    key = entry.key
+    if len(body) <= INLINE_COMPRESS_MAX:
+        cache.add_encodings(key, meta, body)
+        return
+    loop = ex.client.ctx.loop
+    size = len(body)
+    future = loop.run_in_executor(None, encode_all, body)
+    future.add_done_callback(lambda f: cache.store_encodings(key, meta, size, f.result()))
 
 
 def release_fill(ex: Exchange) -> None:
@@ -372,7 +399,7 @@ def release_fill(ex: Exchange) -> None:
         if waiter.phase is not Phase.MISS or waiter.client.gone:
             continue
         waiter.waiting = False
-        obj, _, _ = cache.lookup(fill.key, waiter.request_headers)
+        obj, _, _ = cache.lookup(fill.key, waiter.request_headers, waiter.scan.accept_encoding)
         if obj is not None:
             now = cache.clock()
             use = reuse(

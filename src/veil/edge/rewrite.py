@@ -34,7 +34,7 @@ _PLAIN_CONNECTION_VALUES = frozenset(
 # Request field codes. Codes at or above R_SKIP are never copied upstream: hop-by-hop fields,
 # the ones the edge sets itself, and the ones it rebuilds (Host, framing, X-Forwarded-For,
 # Forwarded, Expect).
-R_KEEP, R_ACCEPT, R_CDN_LOOP, R_CONDITIONAL, R_RANGE = 0, 1, 2, 3, 4
+R_KEEP, R_ACCEPT, R_CDN_LOOP, R_CONDITIONAL, R_RANGE, R_ACCEPT_ENCODING = 0, 1, 2, 3, 4, 5
 R_SKIP, R_HOST, R_LENGTH, R_CHUNKED, R_CONNECTION, R_EXPECT, R_UPGRADE, R_XFF, R_FORWARDED, R_TE = (
     range(10, 20)
 )
@@ -57,6 +57,7 @@ REQUEST_FIELDS = FieldNames(
         b"if-match": R_CONDITIONAL,
         b"if-unmodified-since": R_CONDITIONAL,
         b"range": R_RANGE,
+        b"accept-encoding": R_ACCEPT_ENCODING,
     }
 )
 # Response field codes: hop-by-hop (RFC 9110 §7.6.1), the origin's self-description and
@@ -100,6 +101,7 @@ class RequestScan:
 
     __slots__ = (
         "accept",
+        "accept_encoding",
         "cdn_loops",
         "conditional",
         "connection",
@@ -124,6 +126,7 @@ class RequestScan:
         self.cdn_loops = 0
         self.conditional = False  # If-None-Match, If-Modified-Since, If-Match or -Unmodified-
         self.range: bytes | None = None
+        self.accept_encoding: bytes | None = None
 
 
 def scan_request(headers: list[Header]) -> RequestScan:
@@ -157,6 +160,9 @@ def scan_request(headers: list[Header]) -> RequestScan:
             scan.conditional = True
         elif code == R_RANGE:
             scan.range = value
+        elif code == R_ACCEPT_ENCODING:
+            ae = scan.accept_encoding
+            scan.accept_encoding = value if ae is None else ae + b", " + value
     return scan
 
 
