@@ -129,6 +129,14 @@ class CachedObject:
             return self.body[start:end]
         return self.entry.read(start, end)
 
+    def file_fd(self) -> int:
+        """The open file holding the body (-1 when the body is in memory)."""
+        return -1 if self.body is not None else getattr(self.entry, "fd", -1)
+
+    def file_offset(self) -> int:
+        """Where the body starts in that file."""
+        return int(getattr(self.entry, "body_offset", 0))
+
     def release(self) -> None:
         """Close the disk entry's descriptor (memory entries hold none)."""
         if self.body is None:

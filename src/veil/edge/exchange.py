@@ -37,6 +37,7 @@ from veil.edge.rewrite import (
     client_response_head,
     upstream_request_head,
 )
+from veil.edge.sendfile import FileSender
 from veil.edge.upstream import PoolKey, UpstreamConnection
 from veil.http.chunked import chunk, last_chunk
 from veil.http.headers import FORBIDDEN_TRAILERS, Header, wants_json
@@ -83,6 +84,7 @@ class Exchange:
         "decision",
         "epoch",
         "fetch_started",
+        "file_sender",
         "fill",
         "fwd",
         "head_sent",
@@ -202,6 +204,7 @@ class Exchange:
         self.send_pieces: list[bytes | slice] = []
         self.send_index = 0
         self.send_pos = 0
+        self.file_sender: FileSender | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -580,7 +583,39 @@ class Exchange:
         self.send_index = 0
         self.send_pos = -1
         self._flush()
+        transport = self.client.transport
+        fd = obj.file_fd()
+        piece = pieces[0]
+        if (
+            len(pieces) == 1
+            and isinstance(piece, slice)
+            and fd >= 0
+            and FileSender.usable(transport)
+        ):
+            assert transport is not None
+            self.file_sender = FileSender(
+                self.client.ctx.loop,
+                transport,
+                fd,
+                obj.file_offset() + piece.start,
+                piece.stop - piece.start,
+                self._sendfile_done,
+            )
+            self.sent += piece.stop - piece.start
+            return
         self.pump()
+
+    def _sendfile_done(self, ok: bool) -> None:
+        self.file_sender = None
+        obj = self.sending
+        self.sending = None
+        if obj is not None:
+            obj.release()
+        if not ok:
+            self.close_after = True
+            self.client.abort()
+            return
+        self.finish_cached()
 
     def pump(self) -> None:
         """Write the next pieces of a stored body until the visitor's buffer is full."""
@@ -785,6 +820,9 @@ class Exchange:
         self.drop_upstream()
         if self.writer is not None or self.fill is not None:
             caching.finish(self, complete=False)
+        if self.file_sender is not None:
+            self.file_sender.cancel()
+            self.file_sender = None
         for held in (self.stale, self.sending):
             if held is not None:
                 held.release()
