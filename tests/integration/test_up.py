@@ -225,3 +225,25 @@ def test_control_down_edge_keeps_serving_and_restarts_from_disk(
             if p is not None and p.poll() is None:
                 p.terminate()
                 p.wait(40)
+
+
+def test_purge_through_the_cli_reaches_the_edge(stack: Stack, origin_port: int) -> None:
+    """`veil purge` next to `veil up`: the stored copy is gone at the edge moments later."""
+    assert stack.cli("zone", "add", "cdn.test", "--origin", f"http://127.0.0.1:{origin_port}")
+    target = "/cached?cc=max-age=600&tag=promo&k=up-purge"
+    deadline = time.monotonic() + 10
+    while stack.get("cdn.test", target).status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for kind, value in (
+        ("--url", f"http://cdn.test{target}"),
+        ("--tag", "promo"),
+        ("--everything", None),
+    ):
+        assert stack.get("cdn.test", target).headers["cache-status"].startswith("veil; hit")
+        args = ["purge", "cdn.test", kind] + ([value] if value else [])
+        done = stack.cli(*args)
+        assert done.returncode == 0, done.stdout + done.stderr
+        deadline = time.monotonic() + 5
+        while "hit" in stack.get("cdn.test", target).headers["cache-status"]:
+            assert time.monotonic() < deadline, f"{kind} purge never reached the edge"
+            time.sleep(0.01)
