@@ -420,6 +420,22 @@ def _tree(pid: int) -> list[int]:
     return out
 
 
+def test_a_recreated_zone_never_meets_its_predecessors_objects(tmp_path: Path, origin: int) -> None:
+    """Objects are stored within their zone: a zone deleted and added again (a new id, maybe
+    another customer) starts with an empty cache."""
+    edge = start_edge(tmp_path, snapshot_doc(origin, version=1))
+    try:
+        target = "/cached?cc=max-age=600&k=zone"
+        get(edge, target)
+        assert get(edge, target).headers["cache-status"].startswith("veil; hit")
+        doc = snapshot_doc(origin, version=2)
+        doc["zones"][0]["id"] = "z-new"
+        edge.write_snapshot(doc)
+        _wait_for_miss(edge, target)
+    finally:
+        edge.stop()
+
+
 def test_pass_through_zone_says_bypass(tmp_path: Path, origin: int) -> None:
     """A zone whose cache level is bypass forwards everything and says so."""
     doc = snapshot_doc(origin)

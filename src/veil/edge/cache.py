@@ -219,7 +219,7 @@ class EdgeCache:
         self.purges = PurgeIndex()
         self.purge_version = -1
         self._key_settings: dict[int, tuple[CacheSettings, CacheKeySettings]] = {}
-        self._prefixes: dict[bytes, bytes] = {}  # host -> key prefix (one scheme for now)
+        self._prefixes: dict[tuple[str, bytes], bytes] = {}  # (zone, host) -> key prefix
 
     # -- snapshot ---------------------------------------------------------------------------
 
@@ -252,22 +252,28 @@ class EdgeCache:
 
     def key_for(
         self,
+        zone_id: str,
         settings: CacheSettings,
         scheme: bytes,
         host: bytes,
         target: bytes,
         headers: list[tuple[bytes, bytes]],
     ) -> bytes | None:
-        """The primary cache key; under default settings a memoised per-host prefix + target."""
+        """The primary cache key: the zone's id, then the URL key (`keys.cache_key`); under
+        default settings a memoised per-host prefix + target. The zone id keeps a deleted
+        and re-created zone (maybe another customer's) from meeting its predecessor's objects.
+        """
         ks = self.key_settings(settings)
         if ks.is_default:
-            prefix = self._prefixes.get(host)
+            prefix = self._prefixes.get((zone_id, host))
             if prefix is None:
                 if len(self._prefixes) >= 4096:
                     self._prefixes.clear()
-                prefix = self._prefixes[host] = key_prefix(scheme, host)
+                prefix = zone_key(zone_id, key_prefix(scheme, host))
+                self._prefixes[(zone_id, host)] = prefix
             return fast_key(prefix, target)
-        return cache_key(ks, scheme=scheme, host=host, target=target, headers=headers)
+        key = cache_key(ks, scheme=scheme, host=host, target=target, headers=headers)
+        return None if key is None else zone_key(zone_id, key)
 
     def key_settings(self, settings: CacheSettings) -> CacheKeySettings:
         found = self._key_settings.get(id(settings))
@@ -469,6 +475,11 @@ _PURGE_KINDS = {
     "tag": PurgeKind.TAG,
     "everything": PurgeKind.EVERYTHING,
 }
+
+
+def zone_key(zone_id: str, key: bytes) -> bytes:
+    """A URL key (`veil.cache.keys`) as stored: within its zone."""
+    return zone_id.encode() + b"\x00" + key
 
 
 def encode_all(body: bytes) -> list[tuple[bytes, bytes]]:

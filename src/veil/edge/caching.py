@@ -39,7 +39,7 @@ from veil.cache.reasons import Forward
 from veil.cache.store import Entry
 from veil.cache.vary import VARY_STAR, field_lines, variant_key, vary_names
 from veil.edge import errors
-from veil.edge.cache import CachedObject, EdgeCache, Fill, encode_all
+from veil.edge.cache import CachedObject, EdgeCache, Fill, encode_all, zone_key
 from veil.edge.errors import ErrorKind, status_line
 from veil.edge.phases import Phase
 from veil.edge.rewrite import fill_request_fields, visitor_fields
@@ -76,7 +76,7 @@ def lookup(ex: Exchange, cache: EdgeCache, route: Route) -> bool:
     key = None
     if decision.lookup:
         host = ex.host.encode()
-        key = cache.key_for(settings, SCHEME, host, ex.target, ex.request_headers)
+        key = cache.key_for(zone.id, settings, SCHEME, host, ex.target, ex.request_headers)
     if key is None:
         detail = decision.reason or "cache-level-bypass"
         ex.cache_line = _line(status.forward(decision.fwd or Forward.BYPASS, detail=detail))
@@ -471,7 +471,7 @@ def _invalidate(ex: Exchange, cache: EdgeCache) -> None:
         target=ex.target,
         response_headers=ex.resp_headers,
     ):
-        cache.remove(key)
+        cache.remove(zone_key(route.zone.id, key))
 
 
 def _path(target: bytes) -> bytes:
