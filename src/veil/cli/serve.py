@@ -80,6 +80,46 @@ def _edge_children(
         sup.add(f"edge-worker-{i}", worker_main, settings, snapshot_file, i)
 
 
+_SIZE_UNITS = {
+    "": 1,
+    "k": 1024,
+    "kib": 1024,
+    "m": 1024**2,
+    "mib": 1024**2,
+    "g": 1024**3,
+    "gib": 1024**3,
+}
+
+
+def _size(ctx: click.Context, param: click.Parameter, value: str) -> int:
+    """A byte size such as 256MiB, 4G or 0 (0 or "off": the tier is not used)."""
+    text = value.strip().lower()
+    if text == "off":
+        return 0
+    digits = text.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = text[len(digits) :]
+    if not digits.isdigit() or unit not in _SIZE_UNITS:
+        raise click.BadParameter(f"{value!r} is not a size like 256MiB, 4GiB or 0")
+    return int(digits) * _SIZE_UNITS[unit]
+
+
+def _cache_options(f: Callable[..., None]) -> Callable[..., None]:
+    f = click.option(
+        "--cache-disk",
+        callback=_size,
+        default="4GiB",
+        show_default=True,
+        help="Disk tier of the HTTP cache, shared by the workers (0: none).",
+    )(f)
+    return click.option(
+        "--cache-memory",
+        callback=_size,
+        default="256MiB",
+        show_default=True,
+        help="Memory tier of the HTTP cache, per edge worker (0: none).",
+    )(f)
+
+
 @cli.command()
 @click.option(
     "--data-dir",
@@ -124,6 +164,7 @@ def _edge_children(
     default=None,
     help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db [default: SQLite in DATA_DIR].",
 )
+@_cache_options
 def up(
     data_dir: Path,
     edge_listen: tuple[str, int],
@@ -133,6 +174,8 @@ def up(
     demo: bool,
     allow_private_origins: bool,
     database_url: str | None,
+    cache_memory: int,
+    cache_disk: int,
 ) -> None:
     """Run control plane and edge together in one process tree."""
     from veil.control.bootstrap import prepare
@@ -171,6 +214,8 @@ def up(
         allow_private_origins=allow_private_origins,
         admin_listen=admin,
         node_id=f"{socket.gethostname()}-up",
+        cache_memory_bytes=cache_memory,
+        cache_disk_bytes=cache_disk,
     )
     sup = Supervisor(grace=edge_settings.drain_timeout + 5)
     sup.add("control", run_control, control_settings)
@@ -370,6 +415,7 @@ def control(
     show_default=True,
     help="Seconds an idle visitor connection is kept.",
 )
+@_cache_options
 def edge(
     control_url: str | None,
     token: str | None,
@@ -383,6 +429,8 @@ def edge(
     no_access_log: bool,
     header_timeout: float,
     keepalive_timeout: float,
+    cache_memory: int,
+    cache_disk: int,
 ) -> None:
     """Run the edge alone, following a control plane (or a snapshot file)."""
     from veil.supervisor import Supervisor
@@ -404,6 +452,8 @@ def edge(
         access_log=not no_access_log,
         header_timeout=header_timeout,
         keepalive_timeout=keepalive_timeout,
+        cache_memory_bytes=cache_memory,
+        cache_disk_bytes=cache_disk,
     )
     (state_dir / "edge.addr").write_text(format_hostport(listen[0], port) + "\n")
     sup = Supervisor(grace=settings.drain_timeout + 5)
