@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 from tests.support.procs import Edge, snapshot_doc, start_edge, start_origin
 from veil import compiled
+
+# Property tests check behaviour, not speed: a loaded CI machine must not fail them on time.
+settings.register_profile("veil", deadline=None)
+settings.load_profile("veil")
 
 
 def pytest_configure(config: pytest.Config) -> None:
