@@ -80,6 +80,25 @@ def test_fifty_concurrent_misses_reach_the_origin_once(edge: Edge, origin: int) 
     assert all("hit" in s for s in statuses if "stored" not in s)
 
 
+def test_collapsing_spans_worker_processes(origin: int, tmp_path: Path) -> None:
+    """With two workers sharing the disk tier, a cold object is still fetched once."""
+    edge = start_edge(tmp_path, snapshot_doc(origin), workers=2)
+
+    async def burst() -> list[httpx.Response]:
+        limits = httpx.Limits(max_connections=60)
+        async with httpx.AsyncClient(limits=limits, timeout=10) as client:
+            url = f"http://127.0.0.1:{edge.port}/cached?cc=max-age=60&delay=1&k=twoproc"
+            return await asyncio.gather(*(client.get(url, headers=HOST) for _ in range(40)))
+
+    try:
+        responses = asyncio.run(burst())
+        assert [r.status_code for r in responses] == [200] * 40
+        assert len({r.text for r in responses}) == 1
+        assert seen(origin, "k=twoproc") == 1
+    finally:
+        edge.stop()
+
+
 def test_uncacheable_response_releases_waiters_and_becomes_hit_for_miss(
     edge: Edge, origin: int
 ) -> None:

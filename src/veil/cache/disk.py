@@ -94,6 +94,10 @@ class DiskStore:
             self.journal.access(digest)
         return entry
 
+    def exists(self, key: bytes) -> bool:
+        """Is a record stored under `key` (one stat; `get` validates it)?"""
+        return os.path.exists(f"{self.objects_dir}/{fmt.relative_path(fmt.key_hash(key))}")
+
     def begin(self, key: bytes, meta: bytes, expected_length: int | None) -> DiskWriter:
         return DiskWriter(self, key, meta, expected_length, self._max_object)
 

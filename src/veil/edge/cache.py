@@ -22,8 +22,10 @@ bypass, fresh or stale, store or not, purged or not) is made by the pure modules
 
 from __future__ import annotations
 
+import fcntl
 import os
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -144,14 +146,22 @@ class CachedObject:
 
 
 class Fill:
-    """One in-flight miss for a key: the exchange fetching it and the ones waiting on it."""
+    """One in-flight miss for a key: the exchange fetching it (None when another worker
+    process fetches it: `remote`) and the ones waiting on it."""
 
-    __slots__ = ("key", "owner", "waiters")
+    __slots__ = ("key", "lock_fd", "owner", "remote", "waiters")
 
-    def __init__(self, key: bytes, owner: Exchange) -> None:
+    def __init__(self, key: bytes, owner: Exchange | None) -> None:
         self.key = key
         self.owner = owner
+        self.remote = owner is None
+        self.lock_fd = -1  # this process's lock on the key's stripe while it fetches
         self.waiters: list[Exchange] = []
+
+
+OTHER_PROCESS = -1  # lock_fill: another worker process is fetching the key
+NO_LOCKS = -2  # lock_fill: no disk tier, so no collapsing across processes
+LOCK_STRIPES = 65536
 
 
 class TeeWriter:
@@ -437,6 +447,32 @@ class EdgeCache:
             self.disk.remove(key)
 
     # -- collapsing -------------------------------------------------------------------------
+
+    def lock_fill(self, key: bytes) -> int:
+        """Claim the right to fetch `key` among the worker processes sharing the disk tier:
+        an advisory lock on one of `LOCK_STRIPES` files, held while the fill runs (released
+        by `unlock_fill`, or by the kernel if the process dies). Returns the lock's fd,
+        OTHER_PROCESS, or NO_LOCKS."""
+        if self.disk is None:
+            return NO_LOCKS
+        stripe = zlib.crc32(key) % LOCK_STRIPES
+        path = os.path.join(self.disk.root, "locks", f"{stripe:04x}")
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return OTHER_PROCESS
+        return fd
+
+    @staticmethod
+    def unlock_fill(fd: int) -> None:
+        if fd >= 0:
+            os.close(fd)  # closing the descriptor releases its flock
 
     def skip_collapsing(self, key: bytes, now: float) -> bool:
         until = self.hit_for_miss.get(key)

@@ -9,6 +9,7 @@ before it would answer with an error page. Every response a cache-enabled zone s
 
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -39,7 +40,14 @@ from veil.cache.reasons import Forward
 from veil.cache.store import Entry
 from veil.cache.vary import VARY_STAR, field_lines, variant_key, vary_names
 from veil.edge import errors
-from veil.edge.cache import CachedObject, EdgeCache, Fill, encode_all, zone_key
+from veil.edge.cache import (
+    OTHER_PROCESS,
+    CachedObject,
+    EdgeCache,
+    Fill,
+    encode_all,
+    zone_key,
+)
 from veil.edge.errors import ErrorKind, status_line
 from veil.edge.phases import Phase
 from veil.edge.rewrite import fill_request_fields, visitor_fields
@@ -52,6 +60,8 @@ if TYPE_CHECKING:
 
 SCHEME = b"http"  # the visitor's scheme (the TLS issue adds https)
 ORIGIN_FAILURES = frozenset({502, 521, 522, 523, 524})
+REMOTE_POLL_SECONDS = 0.01  # how often a waiter checks another process's fill
+REMOTE_WAIT_LIMIT = 30.0  # then it fetches for itself
 INLINE_COMPRESS_MAX = 256 * 1024  # larger bodies are compressed in a worker thread
 # A digest of the stored body is about that body: a 304 never replaces it.
 NEVER_UPDATED = frozenset({b"content-md5", b"digest", b"content-digest", b"repr-digest"})
@@ -137,8 +147,43 @@ def lookup(ex: Exchange, cache: EdgeCache, route: Route) -> bool:
         fill.waiters.append(ex)
         ex.waiting = True
         return True
+    lock = cache.lock_fill(key)
+    if lock == OTHER_PROCESS:  # another worker fetches it: wait for its copy on disk
+        fill = cache.fills[key] = Fill(key, None)
+        fill.waiters.append(ex)
+        ex.waiting = True
+        _watch_remote(cache, fill, ex.client.ctx.loop, now + REMOTE_WAIT_LIMIT)
+        return True
     ex.fill = cache.fills[key] = Fill(key, ex)
+    ex.fill.lock_fd = lock
     return False
+
+
+def _watch_remote(
+    cache: EdgeCache, fill: Fill, loop: asyncio.AbstractEventLoop, deadline: float
+) -> None:
+    """Poll for the object another worker process is fetching; when it is stored, its lock
+    is free (it was not storable, or that process died) or the wait is too long, the waiters
+    are served from the store or go to the origin themselves."""
+
+    def poll() -> None:
+        if cache.fills.get(fill.key) is not fill:
+            return
+        alive = [w for w in fill.waiters if w.phase is Phase.MISS and not w.client.gone]
+        if not alive:
+            del cache.fills[fill.key]
+            return
+        stored = cache.disk is not None and cache.disk.exists(fill.key)
+        if not stored and cache.clock() < deadline:
+            lock = cache.lock_fill(fill.key)
+            if lock == OTHER_PROCESS:
+                loop.call_later(REMOTE_POLL_SECONDS, poll)
+                return
+            cache.unlock_fill(lock)
+        del cache.fills[fill.key]
+        _serve_waiters(cache, fill)
+
+    loop.call_later(REMOTE_POLL_SECONDS, poll)
 
 
 def start_refresh(ex: Exchange) -> None:
@@ -395,6 +440,12 @@ def release_fill(ex: Exchange) -> None:
     assert cache is not None
     if cache.fills.get(fill.key) is fill:
         del cache.fills[fill.key]
+    cache.unlock_fill(fill.lock_fd)
+    fill.lock_fd = -1
+    _serve_waiters(cache, fill)
+
+
+def _serve_waiters(cache: EdgeCache, fill: Fill) -> None:
     for waiter in fill.waiters:
         if waiter.phase is not Phase.MISS or waiter.client.gone:
             continue
