@@ -34,6 +34,7 @@ HOT_MODULES: tuple[str, ...] = (
     "veil.cache.memory",
     "veil.cache.s3fifo",
     "veil.cache.policy",
+    "veil.cache.rules",
     "veil.cache.vary",
     "veil.cache.invalidation",
     "veil.http.cache_control",

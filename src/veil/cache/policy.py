@@ -209,6 +209,18 @@ def _lifetime(
     return 0
 
 
+_REFUSALS: dict[tuple[Reason, bytes], StoreDecision] = {}
+
+
+def _refusal(reason: Reason, governed_by: bytes) -> StoreDecision:
+    """A "not stored" decision; there are few of them and they are immutable: memoised."""
+    key = (reason, governed_by)
+    found = _REFUSALS.get(key)
+    if found is None:
+        found = _REFUSALS[key] = StoreDecision(False, reason, _NOTHING, governed_by)
+    return found
+
+
 def store_decision(
     *,
     request: RequestDecision,
@@ -241,7 +253,7 @@ def store_decision(
     )
     for rule in rules:
         if (reason := rule(facts)) is not None:
-            return StoreDecision(False, reason, _NOTHING, governed_by)
+            return _refusal(reason, governed_by)
 
     lifetime = edge_ttl if edge_ttl is not None else _lifetime(d, explicit, status, date, fields)
     no_cache = d.no_cache and not d.no_cache_fields
@@ -270,7 +282,7 @@ def store_decision(
         _ETAG in fields or _LAST_MODIFIED in fields or policy.stale_while_revalidate
     )
     if useless and not policy.stale_if_error:
-        return StoreDecision(False, Reason.STALE_ON_ARRIVAL, _NOTHING, governed_by)
+        return _refusal(Reason.STALE_ON_ARRIVAL, governed_by)
     return StoreDecision(True, None, policy, governed_by, d.private_fields)
 
 

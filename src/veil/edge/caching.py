@@ -71,6 +71,22 @@ def _line(value: bytes) -> bytes:
     return b"Cache-Status: " + value + b"\r\n"
 
 
+_FORWARD_LINES: dict[tuple[Forward, int | None, bool, str | None], bytes] = {}
+
+
+def forward_line(fwd: Forward, fwd_status: int | None, stored: bool, detail: str | None) -> bytes:
+    """The Cache-Status field line of a forwarded request, memoised (a bounded handful of
+    combinations repeats on every miss and pass)."""
+    key = (fwd, fwd_status, stored, detail)
+    line = _FORWARD_LINES.get(key)
+    if line is None:
+        value = status.forward(fwd, fwd_status=fwd_status, stored=stored, detail=detail)
+        line = _line(value)
+        if len(_FORWARD_LINES) < 4096:
+            _FORWARD_LINES[key] = line
+    return line
+
+
 # --- LOOKUP ------------------------------------------------------------------------------------
 
 
@@ -89,7 +105,7 @@ def lookup(ex: Exchange, cache: EdgeCache, route: Route) -> bool:
         key = cache.key_for(zone.id, settings, SCHEME, host, ex.target, ex.request_headers)
     if key is None:
         detail = decision.reason or "cache-level-bypass"
-        ex.cache_line = _line(status.forward(decision.fwd or Forward.BYPASS, detail=detail))
+        ex.cache_line = forward_line(decision.fwd or Forward.BYPASS, None, False, detail)
         ex.cache_log = "bypass"
         ex.advance(Phase.PASS)
         return False
@@ -97,6 +113,12 @@ def lookup(ex: Exchange, cache: EdgeCache, route: Route) -> bool:
     ex.decision = decision
     ex.epoch = ex.client.ctx.snapshot.version
     ex.request_time = now
+    if cache.skip_collapsing(key, now):
+        # Hit-for-miss: the last response for this key was not storable. No lookup (a disk
+        # miss costs a stat), no collapsing; the response is still judged, and stored if
+        # it has become storable.
+        ex.advance(Phase.MISS)
+        return False
     obj, outcome, vary_miss = cache.lookup(key, ex.request_headers, ex.scan.accept_encoding)
     fwd = Forward.VARY_MISS if vary_miss else Forward.URI_MISS
     if obj is not None:
@@ -128,7 +150,7 @@ def lookup(ex: Exchange, cache: EdgeCache, route: Route) -> bool:
             return True
         if use is Use.AUTHORIZATION:
             obj.release()
-            ex.cache_line = _line(status.forward(Forward.BYPASS, detail="authorization"))
+            ex.cache_line = forward_line(Forward.BYPASS, None, False, "authorization")
             ex.cache_log = "bypass"
             ex.cache_key = None
             ex.advance(Phase.PASS)
@@ -140,8 +162,8 @@ def lookup(ex: Exchange, cache: EdgeCache, route: Route) -> bool:
         return True
     ex.fwd = fwd
     ex.advance(Phase.MISS)
-    if ex.method != b"GET" or cache.skip_collapsing(key, now):
-        return False  # HEAD and known-uncacheable keys fetch on their own
+    if ex.method != b"GET":
+        return False  # HEAD fetches on its own (its response is not stored)
     fill = cache.fills.get(key)
     if fill is not None:
         fill.waiters.append(ex)
@@ -302,7 +324,7 @@ def on_origin_head(ex: Exchange, status_code: int) -> bool:
             return True
         stale.release()
     if ex.method != b"GET":
-        ex.cache_line = _line(status.forward(ex.fwd, fwd_status=status_code))
+        ex.cache_line = forward_line(ex.fwd, status_code, False, None)
         return False
     _decide_storing(ex, cache, status_code, now)
     return False
@@ -346,7 +368,7 @@ def _decide_storing(ex: Exchange, cache: EdgeCache, status_code: int, now: float
     )
     fwd_status = status_code if ex.fwd is Forward.STALE or ex.fwd is Forward.REQUEST else None
     if not decision.store:
-        ex.cache_line = _line(status.forward(ex.fwd, fwd_status=fwd_status, detail=decision.reason))
+        ex.cache_line = forward_line(ex.fwd, fwd_status, False, decision.reason)
         ex.cache_log = "miss"
         cache.remember_uncacheable(ex.cache_key, now)
         release_fill(ex)
@@ -385,7 +407,7 @@ def _decide_storing(ex: Exchange, cache: EdgeCache, status_code: int, now: float
         store_key = variant_store_key(store_key, variant)
     ex.writer = cache.begin(store_key, meta, int(length_field) if length_field else None)
     ex.store_meta = meta
-    ex.cache_line = _line(status.forward(ex.fwd, fwd_status=fwd_status, stored=True))
+    ex.cache_line = forward_line(ex.fwd, fwd_status, True, None)
     ex.cache_log = "stored"
 
 
