@@ -51,13 +51,19 @@ def nginx_server(
 
 
 def veil_server(
-    name: str, origin_port: int, cpu: int | None, book: PidBook, src: Path | None
+    name: str,
+    origin_port: int,
+    cpu: int | None,
+    book: PidBook,
+    src: Path | None,
+    d: Path | None = None,
 ) -> Server:
     """`.venv/bin/veil edge` with one worker; `veil` without, `veil+log` with the access log.
 
-    `src` (from --veil-ref) goes ahead of the editable install on PYTHONPATH.
+    `src` (from --veil-ref) goes ahead of the editable install on PYTHONPATH. `d`: its
+    directory (snapshot, state, log), bench/out/NAME unless given.
     """
-    d = OUT / name
+    d = OUT / name if d is None else d
     snapshot = d / "snapshot.json"
     snapshot.write_text(json.dumps(snapshot_doc(origin_port), indent=1))
     argv = [str(ROOT / ".venv" / "bin" / "veil"), "edge", "--snapshot", str(snapshot),
@@ -67,6 +73,34 @@ def veil_server(
         argv.append("--no-access-log")
     env = None if src is None else {**os.environ, "PYTHONPATH": str(src)}
     return Server(name, pinned(cpu, argv), d / "stdout.log", book, env)
+
+
+def nginx_cache_server(
+    name: str, template: str, port: int, cpu: int | None, book: PidBook, origin_port: int, d: Path
+) -> Server:
+    """nginx proxy_cache in front of the origin (cache bench), its config from `template`."""
+    conf = d / "nginx.conf"
+    user = "user root;" if os.geteuid() == 0 else ""  # workers write cache files in out/
+    render(template, conf, user=user, dir=d, port=port, origin_port=origin_port)
+    argv = ["nginx", "-p", str(d), "-c", str(conf), "-e", str(d / "error.log"),
+            "-g", "daemon off;"]  # fmt: skip
+    return Server(name, pinned(cpu, argv), d / "stdout.log", book)
+
+
+def varnish_server(
+    name: str, port: int, cpu: int | None, book: PidBook, origin_port: int, d: Path
+) -> Server:
+    """varnishd in the foreground (-F), malloc storage, one thread pool, the minimal VCL.
+
+    Its manager and cache child stay in the process group the bench starts (so stopping the
+    group stops both) and inherit the taskset pinning. The working directory (-n) is under
+    bench/out/, which also puts bench/out/ on its command line for the pid book.
+    """
+    vcl = d / "bench.vcl"
+    render("varnish.vcl.in", vcl, origin_port=origin_port)
+    argv = ["varnishd", "-F", "-n", str(d / "work"), "-a", f"127.0.0.1:{port}",
+            "-f", str(vcl), "-s", "malloc,256m", "-p", "thread_pools=1"]  # fmt: skip
+    return Server(name, pinned(cpu, argv), d / "stdout.log", book)
 
 
 def bare_server(name: str, origin_port: int, cpu: int | None, book: PidBook) -> Server:
