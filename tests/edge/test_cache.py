@@ -455,6 +455,29 @@ def test_a_recreated_zone_never_meets_its_predecessors_objects(tmp_path: Path, o
         edge.stop()
 
 
+def test_browser_ttl_and_cache_everything(tmp_path: Path, origin: int) -> None:
+    """A zone's browser TTL lengthens the visitor's max-age (never the edge's freshness);
+    cache_everything keeps a 200 without freshness for the edge TTL."""
+    doc = snapshot_doc(origin)
+    doc["zones"][0]["cache"] = {"level": "cache_everything", "browser_ttl": 3600, "edge_ttl": 60}
+    edge = start_edge(tmp_path, doc)
+    try:
+        short = "/cached?cc=max-age=5&k=bttl"
+        first = get(edge, short)
+        assert first.headers["cache-control"] == "max-age=3600"
+        hit = get(edge, short)
+        assert hit.headers["cache-control"] == "max-age=3600"
+        assert int(hit.headers["cache-status"].rsplit("ttl=", 1)[1]) <= 60  # edge TTL rules
+        plain = "/cached?k=everything"  # no Cache-Control at all
+        get(edge, plain)
+        assert get(edge, plain).headers["cache-status"].startswith("veil; hit")
+        private = "/cached?cc=private&k=stillprivate"
+        get(edge, private)
+        assert "detail=private" in get(edge, private).headers["cache-status"]
+    finally:
+        edge.stop()
+
+
 def test_pass_through_zone_says_bypass(tmp_path: Path, origin: int) -> None:
     """A zone whose cache level is bypass forwards everything and says so."""
     doc = snapshot_doc(origin)

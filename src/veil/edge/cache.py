@@ -45,6 +45,7 @@ from veil.cache.keys import (
 )
 from veil.cache.memory import MemoryEntry, MemoryStore
 from veil.cache.meta import StoredMeta, coding_variant, variant_store_key
+from veil.cache.policy import client_cache_control
 from veil.cache.s3fifo import S3FIFO
 from veil.cache.store import Entry, Writer
 from veil.cache.vary import DEFAULT_CODINGS, IDENTITY, VARY_STAR, choose_coding, variant_key
@@ -109,10 +110,11 @@ class CachedObject:
     def variant(self) -> bytes:
         return self.meta.variant
 
-    def head(self) -> bytes:
-        """Status line and stored fields, built on first use (the rest is per hit)."""
+    def head(self, settings: CacheSettings) -> bytes:
+        """Status line and stored fields, built on first use for the zone's settings (the
+        browser TTL rewrites Cache-Control); the rest of the head is per hit."""
         prefix = self.head_prefix
-        if not prefix:
+        if not prefix or self.head_settings is not settings:
             meta = self.meta
             reason = meta.reason
             out = [
@@ -120,9 +122,10 @@ class CachedObject:
                 if reason
                 else status_line(meta.status)
             ]
-            for name, value in meta.headers:
+            for name, value in browser_fields(list(meta.headers), settings.browser_ttl):
                 out.append(name + b": " + value + b"\r\n")
             prefix = self.head_prefix = b"".join(out)
+            self.head_settings = settings
         return prefix
 
     def read(self, start: int, end: int) -> bytes:
@@ -511,6 +514,22 @@ _PURGE_KINDS = {
     "tag": PurgeKind.TAG,
     "everything": PurgeKind.EVERYTHING,
 }
+
+
+def browser_fields(
+    headers: list[tuple[bytes, bytes]], browser_ttl: int | None
+) -> list[tuple[bytes, bytes]]:
+    """The fields a visitor gets under the zone's browser TTL: Cache-Control lengthened to
+    at least that max-age where the origin allows (`policy.client_cache_control`)."""
+    if browser_ttl is None:
+        return headers
+    values = [v for n, v in headers if n.lower() == b"cache-control"]
+    replaced = client_cache_control(values, browser_ttl=browser_ttl)
+    if replaced is None:
+        return headers
+    kept = [(n, v) for n, v in headers if n.lower() != b"cache-control"]
+    kept.append((b"Cache-Control", replaced))
+    return kept
 
 
 def zone_key(zone_id: str, key: bytes) -> bytes:

@@ -36,7 +36,7 @@ from veil.cache.keys import uri_key
 from veil.cache.meta import VARIANTS, StoredMeta, variant_store_key
 from veil.cache.policy import request_decision, store_decision
 from veil.cache.ranges import RangeOutcome, make_boundary, plan_ranges
-from veil.cache.reasons import Forward
+from veil.cache.reasons import Forward, Reason
 from veil.cache.store import Entry
 from veil.cache.vary import VARY_STAR, field_lines, variant_key, vary_names
 from veil.edge import errors
@@ -45,6 +45,7 @@ from veil.edge.cache import (
     CachedObject,
     EdgeCache,
     Fill,
+    browser_fields,
     encode_all,
     zone_key,
 )
@@ -60,6 +61,9 @@ if TYPE_CHECKING:
 
 SCHEME = b"http"  # the visitor's scheme (the TLS issue adds https)
 ORIGIN_FAILURES = frozenset({502, 521, 522, 523, 524})
+DEFAULT_EDGE_TTL = 7200
+# Under cache level cache_everything, a 200 refused only for lacking freshness is stored.
+CACHE_EVERYTHING_OVERRIDES = frozenset({Reason.NOT_CACHEABLE, Reason.STALE_ON_ARRIVAL})
 REMOTE_POLL_SECONDS = 0.01  # how often a waiter checks another process's fill
 REMOTE_WAIT_LIMIT = 30.0  # then it fetches for itself
 INLINE_COMPRESS_MAX = 256 * 1024  # larger bodies are compressed in a worker thread
@@ -247,7 +251,9 @@ def serve(ex: Exchange, obj: CachedObject, cache_status: bytes, *, log: str) -> 
     length = obj.entry.length
     range_value = ex.scan.range
     if range_value is None:  # the common hit: a precomputed head, the whole body
-        ex.write_edge_head(obj.head() + extra, b"Content-Length: %d\r\n" % length)
+        route = ex.route
+        assert route is not None
+        ex.write_edge_head(obj.head(route.zone.cache) + extra, b"Content-Length: %d\r\n" % length)
         if ex.method == b"HEAD":
             obj.release()
             return ex.finish_cached()
@@ -327,6 +333,9 @@ def on_origin_head(ex: Exchange, status_code: int) -> bool:
         ex.cache_line = forward_line(ex.fwd, status_code, False, None)
         return False
     _decide_storing(ex, cache, status_code, now)
+    browser_ttl = ex.route.zone.cache.browser_ttl if ex.route is not None else None
+    if browser_ttl is not None:  # the visitor's copy only: what is stored keeps the origin's
+        ex.resp_headers = browser_fields(ex.resp_headers, browser_ttl)
     return False
 
 
@@ -366,6 +375,27 @@ def _decide_storing(ex: Exchange, cache: EdgeCache, status_code: int, now: float
         response_time=now,
         edge_ttl=_zone_edge_ttl(ex),
     )
+    route = ex.route
+    assert route is not None
+    zone_settings = route.zone.cache
+    if (
+        not decision.store
+        and zone_settings.level == "cache_everything"
+        and decision.reason in CACHE_EVERYTHING_OVERRIDES
+        and status_code == 200
+    ):
+        # Cache everything: a 200 the origin gave no freshness is kept for the zone's edge
+        # TTL, or two hours (Cloudflare's default edge TTL for 200).
+        decision = store_decision(
+            request=ex.decision,
+            method=ex.method,
+            path=_path(ex.target),
+            status=status_code,
+            headers=ex.resp_headers,
+            request_time=ex.request_time,
+            response_time=now,
+            edge_ttl=zone_settings.edge_ttl or DEFAULT_EDGE_TTL,
+        )
     fwd_status = status_code if ex.fwd is Forward.STALE or ex.fwd is Forward.REQUEST else None
     if not decision.store:
         ex.cache_line = forward_line(ex.fwd, fwd_status, False, decision.reason)
