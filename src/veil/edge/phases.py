@@ -49,7 +49,7 @@ NEXT: dict[Phase, frozenset[Phase]] = {
 }
 
 
-class IllegalTransition(RuntimeError):
+class IllegalTransition(Exception):
     pass
 
 
