@@ -53,7 +53,9 @@ SCENARIOS = (
     Scenario("1 KiB, 500 conns", "/1k.bin", 1024, 500),
 )
 OTHER_CPU_LIMIT = 0.15  # cores of non-bench work tolerated during a measured run
-PROXIES = ("nginx", "veil", "veil+log", "bare")
+# veil / veil+log: the zone's cache level is bypass (the peer, nginx proxy_pass, has no
+# cache); veil+cache: the default level, so each uncacheable (no-store) response is judged.
+PROXIES = ("nginx", "veil", "veil+log", "veil+cache", "bare")
 
 
 @dataclass
@@ -198,7 +200,8 @@ def start_proxy(bench: Bench, name: str) -> tuple[Server, int]:
         server.start()
         port = addr_port(OUT / name / "bare.addr", server)
     else:
-        server = veil_server(name, bench.origin_port, cpu, bench.book, bench.veil_src)
+        level = "standard" if name == "veil+cache" else "bypass"
+        server = veil_server(name, bench.origin_port, cpu, bench.book, bench.veil_src, None, level)
         server.start()
         port = edge_port(OUT / name / "state", server)
     wait_until_serving(server, port, "/1k.bin", HOST, 1024)

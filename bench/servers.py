@@ -57,19 +57,21 @@ def veil_server(
     book: PidBook,
     src: Path | None,
     d: Path | None = None,
+    cache_level: str = "standard",
 ) -> Server:
     """`.venv/bin/veil edge` with one worker; `veil` without, `veil+log` with the access log.
 
     `src` (from --veil-ref) goes ahead of the editable install on PYTHONPATH. `d`: its
-    directory (snapshot, state, log), bench/out/NAME unless given.
+    directory (snapshot, state, log), bench/out/NAME unless given. `cache_level`: the zone's
+    (the pass-through bench uses "bypass": its peer, nginx proxy_pass, does not cache).
     """
     d = OUT / name if d is None else d
     snapshot = d / "snapshot.json"
-    snapshot.write_text(json.dumps(snapshot_doc(origin_port), indent=1))
+    snapshot.write_text(json.dumps(snapshot_doc(origin_port, cache_level), indent=1))
     argv = [str(ROOT / ".venv" / "bin" / "veil"), "edge", "--snapshot", str(snapshot),
             "--listen", "127.0.0.1:0", "--workers", "1", "--state-dir", str(d / "state"),
             "--allow-private-origins"]  # fmt: skip
-    if name == "veil":
+    if name in ("veil", "veil+cache"):
         argv.append("--no-access-log")
     env = None if src is None else {**os.environ, "PYTHONPATH": str(src)}
     return Server(name, pinned(cpu, argv), d / "stdout.log", book, env)
@@ -143,7 +145,7 @@ def export_source(ref: str) -> Path:
     return target / "src"
 
 
-def snapshot_doc(origin_port: int) -> dict[str, object]:
+def snapshot_doc(origin_port: int, cache_level: str = "standard") -> dict[str, object]:
     """One zone, bench.localhost, proxied to the origin on 127.0.0.1."""
     zone = {
         "id": "z1",
@@ -158,6 +160,7 @@ def snapshot_doc(origin_port: int) -> dict[str, object]:
             "read_timeout": 30,
         },
         "hosts": [{"name": HOST, "addresses": ["127.0.0.1"]}],
+        "cache": {"level": cache_level},
     }
     return {"format": 1, "version": 1, "created_at": 0, "zones": [zone]}
 
