@@ -47,7 +47,7 @@ bench: $(NATIVE)
 
 # Cache hits vs nginx proxy_cache and Varnish (bench/cache_harness.py, docs/benchmarks.md).
 bench-cache: $(NATIVE)
-	bash bench/cache.sh
+	bash bench/run.sh --cache
 
 clean:
 	rm -rf $(VENV) .veil .mypy_cache .ruff_cache .pytest_cache build

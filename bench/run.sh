@@ -1,20 +1,31 @@
 #!/usr/bin/env bash
 # `make bench`: Veil's edge vs nginx proxy_pass on one nginx origin, wrk pinned away from them.
-# Installs nginx and wrk with apt if they are missing (as root), then runs bench/harness.py.
-# Arguments go to the harness (bench/harness.py --help): --duration S, --warmup S, --profile,
-# --proxies nginx veil veil+log.
+# `make bench-cache` (`run.sh --cache ...`): cache hits — Veil vs nginx proxy_cache (default,
+# tuned) and Varnish on the same origin (bench/cache_harness.py; root also for the CPU-quota
+# runs, a cgroup under /sys/fs/cgroup).
+# Installs nginx, wrk (and varnish for --cache) with apt if they are missing (as root), then
+# runs the harness. Other arguments go to it (--help): --duration S, --warmup S, --profile,
+# --proxies nginx veil veil+log veil+cache bare | --servers varnish nginx-default ... (--cache).
 # Whatever happens, the EXIT trap stops every process group the run started.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 OUT=bench/out
+HARNESS=bench/harness.py
+WHAT=bench
+if [ "${1:-}" = "--cache" ]; then
+    shift
+    HARNESS=bench/cache_harness.py
+    WHAT=bench-cache
+fi
 
 need() {  # the apt packages providing the commands that are missing
     local pkgs=()
     command -v nginx >/dev/null || pkgs+=(nginx)
     command -v wrk >/dev/null || pkgs+=(wrk)
     command -v taskset >/dev/null || pkgs+=(util-linux)
+    if [ "$WHAT" = bench-cache ]; then command -v varnishd >/dev/null || pkgs+=(varnish); fi
     echo "${pkgs[@]}"
 }
 
@@ -23,21 +34,21 @@ install_tools() {
     pkgs=$(need)
     [ -z "$pkgs" ] && return 0
     if [ "$(id -u)" -ne 0 ]; then
-        echo "bench: missing $pkgs; run as root (sudo make bench) or install them" >&2
+        echo "$WHAT: missing $pkgs; run as root (sudo make $WHAT) or install them" >&2
         exit 1
     fi
-    echo "bench: installing $pkgs"
+    echo "$WHAT: installing $pkgs"
     # shellcheck disable=SC2086  # word splitting of the package list is intended
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q $pkgs >/dev/null ||
         { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $pkgs >/dev/null; }
 }
 
 cleanup() {
-    "$PY" bench/harness.py --reap || true
+    "$PY" "$HARNESS" --reap || true
 }
 
 if [ ! -x "$PY" ]; then
-    echo "bench: no $PY; run it through 'make bench' (which creates the venv)" >&2
+    echo "$WHAT: no $PY; run it through 'make $WHAT' (which creates the venv)" >&2
     exit 1
 fi
 install_tools
@@ -51,7 +62,7 @@ trap cleanup EXIT
 # The harness runs in the background so that a signal reaches this script at once (bash
 # defers traps while a foreground child runs); it is passed on, and the harness stops its
 # servers before it exits.
-"$PY" bench/harness.py "$@" &
+"$PY" "$HARNESS" "$@" &
 harness=$!
 trap 'kill -TERM "$harness" 2>/dev/null || true' INT TERM HUP
 status=0
