@@ -312,7 +312,8 @@ def reproduce(args: argparse.Namespace) -> str:
         argv += ["--veil-ref", args.veil_ref]
     if list(args.servers) != list(SERVERS):
         argv += ["--servers", *args.servers]
-    return "sudo bash bench/run.sh --cache " + " ".join(argv) + "   # defaults: sudo make bench-cache"
+    command = "sudo bash bench/run.sh --cache " + " ".join(argv)
+    return command + "   # defaults: sudo make bench-cache"
 
 
 def prepare_dirs() -> None:

@@ -34,7 +34,7 @@ from veil.cache.invalidation import (
 )
 from veil.cache.keys import uri_key
 from veil.cache.meta import VARIANTS, StoredMeta, variant_store_key
-from veil.cache.policy import request_decision, store_decision
+from veil.cache.policy import StoreDecision, request_decision, store_decision
 from veil.cache.ranges import RangeOutcome, make_boundary, plan_ranges
 from veil.cache.reasons import Forward, Reason
 from veil.cache.store import Entry
@@ -363,9 +363,10 @@ def _revalidated(ex: Exchange, cache: EdgeCache, stale: CachedObject, now: float
     return cache.update(stale, meta)
 
 
-def _decide_storing(ex: Exchange, cache: EdgeCache, status_code: int, now: float) -> None:
-    assert ex.cache_key is not None and ex.decision is not None
-    decision = store_decision(
+def _judge(ex: Exchange, status_code: int, now: float, edge_ttl: int | None) -> StoreDecision:
+    """`store_decision` for the origin's response to this exchange."""
+    assert ex.decision is not None
+    return store_decision(
         request=ex.decision,
         method=ex.method,
         path=_path(ex.target),
@@ -373,11 +374,16 @@ def _decide_storing(ex: Exchange, cache: EdgeCache, status_code: int, now: float
         headers=ex.resp_headers,
         request_time=ex.request_time,
         response_time=now,
-        edge_ttl=_zone_edge_ttl(ex),
+        edge_ttl=edge_ttl,
     )
+
+
+def _decide_storing(ex: Exchange, cache: EdgeCache, status_code: int, now: float) -> None:
+    assert ex.cache_key is not None and ex.decision is not None
     route = ex.route
     assert route is not None
     zone_settings = route.zone.cache
+    decision = _judge(ex, status_code, now, zone_settings.edge_ttl)
     if (
         not decision.store
         and zone_settings.level == "cache_everything"
@@ -386,16 +392,7 @@ def _decide_storing(ex: Exchange, cache: EdgeCache, status_code: int, now: float
     ):
         # Cache everything: a 200 the origin gave no freshness is kept for the zone's edge
         # TTL, or two hours (Cloudflare's default edge TTL for 200).
-        decision = store_decision(
-            request=ex.decision,
-            method=ex.method,
-            path=_path(ex.target),
-            status=status_code,
-            headers=ex.resp_headers,
-            request_time=ex.request_time,
-            response_time=now,
-            edge_ttl=zone_settings.edge_ttl or DEFAULT_EDGE_TTL,
-        )
+        decision = _judge(ex, status_code, now, zone_settings.edge_ttl or DEFAULT_EDGE_TTL)
     fwd_status = status_code if ex.fwd is Forward.STALE or ex.fwd is Forward.REQUEST else None
     if not decision.store:
         ex.cache_line = forward_line(ex.fwd, fwd_status, False, decision.reason)
