@@ -34,7 +34,11 @@ def _ext_modules() -> list[Any]:
     except ImportError:
         print("veil: mypyc not available; installing pure Python", file=sys.stderr)
         return []
-    return list(mypycify(_hot_sources(), opt_level="3", debug_level="0"))
+    try:
+        return list(mypycify(_hot_sources(), opt_level="3", debug_level="0"))
+    except (Exception, SystemExit) as exc:  # mypyc reports type errors by exiting
+        print(f"veil: mypyc could not compile the hot path ({exc}); pure Python", file=sys.stderr)
+        return []
 
 
 class _OptionalBuildExt(build_ext):

@@ -191,7 +191,13 @@ def _governing(fields: Fields) -> tuple[CacheControl, bytes, list[bytes]]:
     if _SURROGATE in fields:
         # Surrogate-Control (W3C Edge Architecture 1.0): the older surrogate-targeted field,
         # Cache-Control syntax; it governs like a targeted field when it says anything.
-        surrogate = parse_cache_control(fields[_SURROGATE])
+        # Edge Architecture directives may name their surrogate (`max-age=60;edge1`): Veil
+        # takes them all as its own (it announces no Surrogate-Capability to choose by).
+        untargeted = [
+            b",".join(part.split(b";", 1)[0] for part in value.split(b","))
+            for value in fields[_SURROGATE]
+        ]
+        surrogate = parse_cache_control(untargeted)
         if surrogate != EMPTY:
             return surrogate, b"surrogate-control", []
     cc = parse_cache_control(fields[_CC]) if _CC in fields else EMPTY
