@@ -14,12 +14,14 @@ $(STAMP): pyproject.toml setup.py
 	@$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=68" wheel
 	@echo "installing into $(VENV) (the first time compiles the hot path with mypyc: about a minute)"
 	@$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP) $(NATIVE)
+	@touch $(STAMP)
 
 $(NATIVE): $(STAMP) $(HOT_SRC) src/veil/compiled.py setup.py
-	@echo "recompiling the hot path (mypyc): $(HOT_SRC) changed"
-	@find src -name '*.so' -delete  # a module dropped from the list must not stay compiled
-	@$(BIN)/python setup.py --quiet build_ext --inplace
+	@if $(BIN)/python -c 'import sys, veil.compiled as c; sys.exit(not c.build_current())' 2>/dev/null; then \
+		touch $(NATIVE); exit 0; fi; \
+	echo "recompiling the hot path (mypyc): a hot module, the list or setup.py changed"; \
+	find src -name '*.so' -delete; \
+	$(BIN)/python setup.py --quiet build_ext --inplace
 	@# mypyc leaves C it regenerated unchanged uncompiled and the copy keeps the old time:
 	@# the build is current, so say so (veil.compiled.stale compares these times).
 	@find src -name '*.so' -exec touch {} +

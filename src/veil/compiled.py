@@ -78,3 +78,20 @@ def stale() -> list[str]:
         if ext is not None and ext.stat().st_mtime < source_path(module).stat().st_mtime:
             out.append(module)
     return out
+
+
+def orphans() -> list[Path]:
+    """Compiled extensions under the package whose module is no longer in HOT_MODULES."""
+    hot = {source_path(m).with_suffix("") for m in HOT_MODULES}
+    suffixes = sorted(importlib.machinery.EXTENSION_SUFFIXES, key=len, reverse=True)
+    found = []
+    for ext in (_SRC / "veil").rglob("*.so"):
+        suffix = next((x for x in suffixes if ext.name.endswith(x)), ".so")
+        if ext.with_name(ext.name[: -len(suffix)]) not in hot:
+            found.append(ext)
+    return found
+
+
+def build_current() -> bool:
+    """Is every hot module compiled, none stale, no other module compiled? (make's check)"""
+    return len(compiled_modules()) == len(HOT_MODULES) and not stale() and not orphans()
