@@ -239,8 +239,12 @@ def up(
             console.print(f"  [bold]{boot.operator_token}[/]")
         if demo:
             console.print("\nTry it:")
-            console.print(f"  curl -i http://demo.localhost:{edge_port}/")
+            console.print(
+                f"  curl -i http://demo.localhost:{edge_port}/   "
+                "# twice: Cache-Status says miss, then hit"
+            )
             veil = _veil_command()
+            console.print(f"  {veil} purge demo.localhost --everything --data-dir {data_dir}")
             console.print(f"  {veil} zone list --data-dir {data_dir}")
             console.print(
                 f"  {veil} zone add shop.test --origin http://127.0.0.1:9000 --data-dir {data_dir}"
