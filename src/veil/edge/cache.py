@@ -59,7 +59,6 @@ if TYPE_CHECKING:
 HIT_FOR_MISS_SECONDS = 120.0  # an uncacheable key skips collapsing this long (Varnish's default)
 PROMOTE_MAX = 256 * 1024  # disk hits up to this size are copied into the memory tier
 READ_CHUNK = 256 * 1024  # a large disk object is sent in pieces of this size
-DISK_META_SLOT = 64 * 1024
 
 
 class CachedObject:
@@ -149,15 +148,13 @@ class CachedObject:
 
 
 class Fill:
-    """One in-flight miss for a key: the exchange fetching it (None when another worker
-    process fetches it: `remote`) and the ones waiting on it."""
+    """One in-flight miss for a key and the exchanges waiting on it. The exchange fetching it
+    holds it as `Exchange.fill`; a fill another worker process runs has no such exchange."""
 
-    __slots__ = ("key", "lock_fd", "owner", "remote", "waiters")
+    __slots__ = ("key", "lock_fd", "waiters")
 
-    def __init__(self, key: bytes, owner: Exchange | None) -> None:
+    def __init__(self, key: bytes) -> None:
         self.key = key
-        self.owner = owner
-        self.remote = owner is None
         self.lock_fd = -1  # this process's lock on the key's stripe while it fetches
         self.waiters: list[Exchange] = []
 

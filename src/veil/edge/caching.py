@@ -175,12 +175,12 @@ def lookup(ex: Exchange, cache: EdgeCache, route: Route) -> bool:
         return True
     lock = cache.lock_fill(key)
     if lock == OTHER_PROCESS:  # another worker fetches it: wait for its copy on disk
-        fill = cache.fills[key] = Fill(key, None)
+        fill = cache.fills[key] = Fill(key)
         fill.waiters.append(ex)
         ex.waiting = True
         _watch_remote(cache, fill, ex.client.ctx.loop, now + REMOTE_WAIT_LIMIT)
         return True
-    ex.fill = cache.fills[key] = Fill(key, ex)
+    ex.fill = cache.fills[key] = Fill(key)
     ex.fill.lock_fd = lock
     return False
 
