@@ -274,6 +274,25 @@ def test_compressed_once_at_store_time_by_accept_encoding(edge: Edge, origin: in
     assert seen(origin, "k=gz") == 1
 
 
+def test_large_bodies_are_compressed_in_a_worker_thread(edge: Edge, origin: int) -> None:
+    """A 3 MB compressible body (disk tier only) gets its copies from a worker thread; they
+    are served once ready, and decode to the stored body."""
+    import gzip
+
+    target = "/cached?cc=max-age=60&n=3000000&k=bigzip"
+    identity = get(edge, target, **{"Accept-Encoding": "identity"}).content
+    assert len(identity) == 3_000_000
+    deadline = time.monotonic() + 10
+    while True:
+        headers, raw = _raw(edge, target, **{"Accept-Encoding": "gzip"})
+        if headers.get("content-encoding") == "gzip":
+            break
+        assert time.monotonic() < deadline, "no gzip copy after 10 s"
+        time.sleep(0.05)
+    assert gzip.decompress(raw) == identity and len(raw) < len(identity) // 10
+    assert seen(origin, "k=bigzip") == 1
+
+
 @pytest.mark.parametrize(
     "target",
     [

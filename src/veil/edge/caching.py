@@ -446,8 +446,7 @@ def finish(ex: Exchange, complete: bool) -> None:
     if writer is not None:
         if complete:
             entry = writer.commit()
-            if entry is not None:
-                _compress(ex, cache, entry)
+            if entry is not None and not _compress(ex, cache, entry):
                 entry.close()
         else:
             writer.abort()
@@ -456,27 +455,38 @@ def finish(ex: Exchange, complete: bool) -> None:
     release_fill(ex)
 
 
-def _compress(ex: Exchange, cache: EdgeCache | None, entry: Entry) -> None:
+def _compress(ex: Exchange, cache: EdgeCache | None, entry: Entry) -> bool:
     """Compressed copies of a just-stored identity response (veil.cache.compression): at
-    once for small bodies, in a worker thread for large ones (zlib, brotli and zstd release
-    the GIL while they work)."""
+    once for small bodies held in memory; otherwise read and encoded in a worker thread
+    (pread, zlib, brotli and zstd release the GIL), which then owns `entry` and closes it.
+    True when the thread took `entry`."""
     meta = ex.store_meta
     if cache is None or meta is None or meta.vary or meta.status != 200:
-        return
+        return False
     no_transform = any(
         b"no-transform" in v.lower() for n, v in meta.headers if n.lower() == b"cache-control"
     )
     if not compressible(meta.headers, entry.length, no_transform=no_transform):
-        return
-    body = entry.body if entry.body is not None else entry.read()
+        return False
     key = entry.key
-    if len(body) <= INLINE_COMPRESS_MAX:
-        cache.add_encodings(key, meta, body)
-        return
-    loop = ex.client.ctx.loop
-    size = len(body)
-    future = loop.run_in_executor(None, encode_all, body)
-    future.add_done_callback(lambda f: cache.store_encodings(key, meta, size, f.result()))
+    if entry.body is not None and entry.length <= INLINE_COMPRESS_MAX:
+        cache.add_encodings(key, meta, entry.body)
+        return False
+    size = entry.length
+    future = ex.client.ctx.loop.run_in_executor(None, _read_and_encode, entry)
+
+    def stored(done: asyncio.Future[list[tuple[bytes, bytes]]]) -> None:
+        entry.close()
+        if not done.cancelled() and done.exception() is None:
+            cache.store_encodings(key, meta, size, done.result())
+
+    future.add_done_callback(stored)
+    return True
+
+
+def _read_and_encode(entry: Entry) -> list[tuple[bytes, bytes]]:
+    """In a worker thread: the stored body, encoded in every coding the edge serves."""
+    return encode_all(entry.body if entry.body is not None else entry.read())
 
 
 def release_fill(ex: Exchange) -> None:
