@@ -54,6 +54,7 @@ class EdgeSettings:
     header_timeout: float = 10.0  # whole request head must arrive within this (slowloris)
     keepalive_timeout: float = 75.0  # idle client connection between requests
     body_idle_timeout: float = 60.0  # a request body stalled this long is abandoned (408)
+    send_timeout: float = 60.0  # a visitor that takes no more of a stored body this long is cut
     drain_timeout: float = 30.0  # SIGTERM: finish in-flight requests, at most this long
     max_header_bytes: int = 32 * 1024  # -> 431
     max_target_bytes: int = 8 * 1024  # -> 414

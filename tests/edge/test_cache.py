@@ -445,6 +445,38 @@ def test_kill_during_a_large_write_never_serves_a_torn_object(tmp_path: Path, or
         edge.stop()
 
 
+def test_a_visitor_that_stops_reading_a_cached_body_is_cut_off(tmp_path: Path, origin: int) -> None:
+    """Slow-read guard: a stored body sent with sendfile to a visitor who stops taking it is
+    abandoned after --send-timeout, the connection closed."""
+    import socket
+
+    edge = start_edge(tmp_path, snapshot_doc(origin), extra=["--send-timeout", "1"])
+    n = 40 * 1024 * 1024
+    target = f"/cached?cc=max-age=600&n={n}&ctype=application/octet-stream&k=slowread"
+    try:
+        assert (
+            len(
+                httpx.get(f"http://127.0.0.1:{edge.port}{target}", headers=HOST, timeout=60).content
+            )
+            == n
+        )
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            sock.connect(("127.0.0.1", edge.port))
+            sock.sendall(f"GET {target} HTTP/1.1\r\nHost: site.test\r\n\r\n".encode())
+            got = len(sock.recv(65536))
+            time.sleep(4)  # stop reading: the edge's send deadline (1 s) passes
+            sock.settimeout(5)
+            try:
+                while chunk := sock.recv(1 << 20):
+                    got += len(chunk)
+            except ConnectionResetError:
+                pass  # cut off with a reset: also closed
+        assert got < n  # closed before the whole body (a hang would raise TimeoutError)
+    finally:
+        edge.stop()
+
+
 def _tree(pid: int) -> list[int]:
     """`pid` and its descendants (the supervisor and its workers)."""
     out = [pid]

@@ -420,6 +420,13 @@ def control(
     help="Seconds an idle visitor connection is kept.",
 )
 @_cache_options
+@click.option(
+    "--send-timeout",
+    type=click.FloatRange(0.1, 3600),
+    default=60.0,
+    show_default=True,
+    help="Seconds a visitor may take no more of a cached body before it is cut off.",
+)
 def edge(
     control_url: str | None,
     token: str | None,
@@ -433,6 +440,7 @@ def edge(
     no_access_log: bool,
     header_timeout: float,
     keepalive_timeout: float,
+    send_timeout: float,
     cache_memory: int,
     cache_disk: int,
 ) -> None:
@@ -456,6 +464,7 @@ def edge(
         access_log=not no_access_log,
         header_timeout=header_timeout,
         keepalive_timeout=keepalive_timeout,
+        send_timeout=send_timeout,
         cache_memory_bytes=cache_memory,
         cache_disk_bytes=cache_disk,
     )

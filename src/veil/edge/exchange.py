@@ -600,7 +600,9 @@ class Exchange:
                 obj.file_offset() + piece.start,
                 piece.stop - piece.start,
                 self._sendfile_done,
+                self.client.arm_send_deadline,
             )
+            self.client.arm_send_deadline()
             self.sent += piece.stop - piece.start
             return
         self.pump()
@@ -639,6 +641,7 @@ class Exchange:
                 self.send_index += 1
                 self.send_pos = -1
             self._flush()
+            client.arm_send_deadline()
 
     def finish_cached(self) -> None:
         """The answer from the cache is complete."""

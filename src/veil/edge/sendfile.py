@@ -20,7 +20,16 @@ MAX_STEP = 4 * 1024 * 1024  # bytes per sendfile call: fair to the other connect
 class FileSender:
     """Send `count` bytes of `file_fd` from `offset` to the transport's socket."""
 
-    __slots__ = ("_count", "_dup", "_file_fd", "_loop", "_offset", "_on_done", "_transport")
+    __slots__ = (
+        "_count",
+        "_dup",
+        "_file_fd",
+        "_loop",
+        "_offset",
+        "_on_done",
+        "_on_progress",
+        "_transport",
+    )
 
     def __init__(
         self,
@@ -30,6 +39,7 @@ class FileSender:
         offset: int,
         count: int,
         on_done: Callable[[bool], None],
+        on_progress: Callable[[], None],
     ) -> None:
         self._loop = loop
         self._transport = transport
@@ -37,6 +47,7 @@ class FileSender:
         self._offset = offset
         self._count = count
         self._on_done = on_done  # called once: True when every byte went out
+        self._on_progress = on_progress  # called after each step that sent something
         sock = transport.get_extra_info("socket")
         self._dup = os.dup(sock.fileno())
         loop.add_writer(self._dup, self._step)
@@ -70,6 +81,8 @@ class FileSender:
             pass
         except OSError:
             return self._finish(False)
+        if sent:
+            self._on_progress()
         if self._count == 0:
             self._finish(True)
 

@@ -305,6 +305,10 @@ class ClientConnection(asyncio.Protocol):
     def arm_upstream_deadline(self, seconds: float) -> None:
         self._set_deadline(UPSTREAM, seconds)
 
+    def arm_send_deadline(self) -> None:
+        """A stored body is being sent: the visitor must keep taking it (slow-read guard)."""
+        self._set_deadline(WRITE, self.ctx.settings.send_timeout)
+
     def exchange_done(self, exchange: Exchange) -> None:
         """The exchange's response is fully written: log it, then start the next one."""
         exchange.advance(Phase.DONE)
