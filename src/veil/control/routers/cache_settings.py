@@ -6,12 +6,10 @@ config version, so the next snapshot carries it (`veil.control.cache.cache_setti
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
 from veil.control.cache import (
     BROWSER_TTL,
@@ -21,9 +19,7 @@ from veil.control.cache import (
     DEVELOPMENT_MODE_SECONDS,
     EDGE_TTL,
 )
-from veil.control.changes import commit_change
-from veil.control.deps import Caller, SessionDep, StateDep, WriteSessionDep, ZoneEdit, ZoneRead
-from veil.control.deps import visible_zone as _visible_zone
+from veil.control.deps import SessionDep, StateDep, WriteSessionDep, ZoneEdit, ZoneRead
 from veil.control.envelope import bad_request, ok
 from veil.control.schemas.cache import (
     BrowserTtlPublic,
@@ -38,9 +34,7 @@ from veil.control.schemas.cache import (
     TtlUpdate,
 )
 from veil.control.schemas.common import Envelope
-from veil.control.state import ControlState
-from veil.control.store.models import ZoneSetting
-from veil.control.store.repo.zone_settings import get_setting, put_setting
+from veil.control.setting_io import read_setting, write_setting
 from veil.control.views import (
     browser_ttl_public,
     cache_key_public,
@@ -53,49 +47,11 @@ router = APIRouter(prefix="/zones/{zone_id}/settings", tags=["zone_settings"])
 P = TypeVar("P", bound=BaseModel)
 
 
-def _read(
-    session: Session, caller: Caller, zone_id: str, setting_id: str
-) -> tuple[str, ZoneSetting | None]:
-    zone = _visible_zone(session=session, caller=caller, zone_id=zone_id)
-    return zone.id, get_setting(session=session, zone_id=zone.id, setting_id=setting_id)
-
-
-def _write(
-    *,
-    session: Session,
-    state: ControlState,
-    caller: Caller,
-    zone_id: str,
-    setting_id: str,
-    value: Any,
-    public: Callable[[ZoneSetting | None], P],
-) -> P:
-    """Store `value`, audit before/after, bump the version, commit; the new public form."""
-    zone_id, row = _read(session, caller, zone_id, setting_id)
-    before = public(row)
-    now = state.now()
-    after = public(
-        put_setting(session=session, zone_id=zone_id, setting_id=setting_id, value=value, now=now)
-    )
-    commit_change(
-        session=session,
-        actor=caller.actor,
-        action="zone_setting.update",
-        resource_type="zone_setting",
-        resource_id=f"{zone_id}/{setting_id}",
-        now=now,
-        before=before.model_dump(mode="json"),
-        after=after.model_dump(mode="json"),
-        edge_visible=True,
-    )
-    return after
-
-
 @router.get("/cache_level", response_model=Envelope[CacheLevelPublic])
 def get_cache_level(
     zone_id: str, caller: ZoneRead, session: SessionDep
 ) -> Envelope[CacheLevelPublic]:
-    return ok(cache_level_public(_read(session, caller, zone_id, CACHE_LEVEL)[1]))
+    return ok(cache_level_public(read_setting(session, caller, zone_id, CACHE_LEVEL)[1]))
 
 
 @router.patch("/cache_level", response_model=Envelope[CacheLevelPublic])
@@ -107,7 +63,7 @@ def update_cache_level(
     state: StateDep,
 ) -> Envelope[CacheLevelPublic]:
     return ok(
-        _write(
+        write_setting(
             session=session,
             state=state,
             caller=caller,
@@ -123,7 +79,7 @@ def update_cache_level(
 def get_browser_ttl(
     zone_id: str, caller: ZoneRead, session: SessionDep
 ) -> Envelope[BrowserTtlPublic]:
-    return ok(browser_ttl_public(_read(session, caller, zone_id, BROWSER_TTL)[1]))
+    return ok(browser_ttl_public(read_setting(session, caller, zone_id, BROWSER_TTL)[1]))
 
 
 @router.patch("/browser_cache_ttl", response_model=Envelope[BrowserTtlPublic])
@@ -131,7 +87,7 @@ def update_browser_ttl(
     zone_id: str, setting_in: TtlUpdate, caller: ZoneEdit, session: WriteSessionDep, state: StateDep
 ) -> Envelope[BrowserTtlPublic]:
     return ok(
-        _write(
+        write_setting(
             session=session,
             state=state,
             caller=caller,
@@ -145,7 +101,7 @@ def update_browser_ttl(
 
 @router.get("/edge_cache_ttl", response_model=Envelope[EdgeTtlPublic])
 def get_edge_ttl(zone_id: str, caller: ZoneRead, session: SessionDep) -> Envelope[EdgeTtlPublic]:
-    return ok(edge_ttl_public(_read(session, caller, zone_id, EDGE_TTL)[1]))
+    return ok(edge_ttl_public(read_setting(session, caller, zone_id, EDGE_TTL)[1]))
 
 
 @router.patch("/edge_cache_ttl", response_model=Envelope[EdgeTtlPublic])
@@ -153,7 +109,7 @@ def update_edge_ttl(
     zone_id: str, setting_in: TtlUpdate, caller: ZoneEdit, session: WriteSessionDep, state: StateDep
 ) -> Envelope[EdgeTtlPublic]:
     return ok(
-        _write(
+        write_setting(
             session=session,
             state=state,
             caller=caller,
@@ -169,7 +125,7 @@ def update_edge_ttl(
 def get_development_mode(
     zone_id: str, caller: ZoneRead, session: SessionDep, state: StateDep
 ) -> Envelope[DevelopmentModePublic]:
-    row = _read(session, caller, zone_id, DEVELOPMENT_MODE)[1]
+    row = read_setting(session, caller, zone_id, DEVELOPMENT_MODE)[1]
     return ok(development_mode_public(row, now=state.clock.now()))
 
 
@@ -184,7 +140,7 @@ def update_development_mode(
     now = state.clock.now()
     until = now + DEVELOPMENT_MODE_SECONDS if setting_in.value == "on" else 0.0
     return ok(
-        _write(
+        write_setting(
             session=session,
             state=state,
             caller=caller,
@@ -198,7 +154,7 @@ def update_development_mode(
 
 @router.get("/cache_key", response_model=Envelope[CacheKeyPublic])
 def get_cache_key(zone_id: str, caller: ZoneRead, session: SessionDep) -> Envelope[CacheKeyPublic]:
-    return ok(cache_key_public(_read(session, caller, zone_id, CACHE_KEY)[1]))
+    return ok(cache_key_public(read_setting(session, caller, zone_id, CACHE_KEY)[1]))
 
 
 def merged_cache_key(current: CacheKeyValue, setting_in: CacheKeyUpdate) -> CacheKeyValue:
@@ -222,10 +178,10 @@ def update_cache_key(
     session: WriteSessionDep,
     state: StateDep,
 ) -> Envelope[CacheKeyPublic]:
-    current = cache_key_public(_read(session, caller, zone_id, CACHE_KEY)[1]).value
+    current = cache_key_public(read_setting(session, caller, zone_id, CACHE_KEY)[1]).value
     value = merged_cache_key(current, setting_in)
     return ok(
-        _write(
+        write_setting(
             session=session,
             state=state,
             caller=caller,

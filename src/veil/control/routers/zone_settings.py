@@ -9,7 +9,6 @@ from typing import Any
 from fastapi import APIRouter
 
 from veil.control.cache import BROWSER_TTL, CACHE_KEY, CACHE_LEVEL, DEVELOPMENT_MODE, EDGE_TTL
-from veil.control.changes import commit_change
 from veil.control.deps import (
     SessionDep,
     StateDep,
@@ -34,8 +33,9 @@ from veil.control.schemas.settings import (
     OriginSettingUpdate,
     OriginValue,
 )
+from veil.control.setting_io import read_setting, write_setting
 from veil.control.store.models import ZoneSetting
-from veil.control.store.repo.zone_settings import get_setting, put_setting
+from veil.control.store.repo.zone_settings import get_setting
 from veil.control.views import (
     browser_ttl_public,
     cache_key_public,
@@ -100,28 +100,23 @@ def update_origin(
     session: WriteSessionDep,
     state: StateDep,
 ) -> Envelope[OriginSettingPublic]:
-    zone = visible_zone(session=session, caller=caller, zone_id=zone_id)
-    before = origin_public(get_setting(session=session, zone_id=zone.id, setting_id=ORIGIN))
+    _, row = read_setting(session, caller, zone_id, ORIGIN)
     changes = setting_in.value.model_dump(exclude_unset=True)
     changes = {k: v for k, v in changes.items() if v is not None or k == "host_header"}
     value: dict[str, Any] = OriginValue.model_validate(
-        {**before.value.model_dump(), **changes}
+        {**origin_public(row).value.model_dump(), **changes}
     ).model_dump()
-    now = state.now()
-    row = put_setting(session=session, zone_id=zone.id, setting_id=ORIGIN, value=value, now=now)
-    after = origin_public(row)
-    commit_change(
-        session=session,
-        actor=caller.actor,
-        action="zone_setting.update",
-        resource_type="zone_setting",
-        resource_id=f"{zone.id}/{ORIGIN}",
-        now=now,
-        before=before.model_dump(mode="json"),
-        after=after.model_dump(mode="json"),
-        edge_visible=True,
+    return ok(
+        write_setting(
+            session=session,
+            state=state,
+            caller=caller,
+            zone_id=zone_id,
+            setting_id=ORIGIN,
+            value=value,
+            public=origin_public,
+        )
     )
-    return ok(after)
 
 
 @router.get("/max_upload", response_model=Envelope[MaxUploadPublic])
@@ -142,22 +137,14 @@ def update_max_upload(
     session: WriteSessionDep,
     state: StateDep,
 ) -> Envelope[MaxUploadPublic]:
-    zone = visible_zone(session=session, caller=caller, zone_id=zone_id)
-    before = max_upload_public(get_setting(session=session, zone_id=zone.id, setting_id=MAX_UPLOAD))
-    now = state.now()
-    row = put_setting(
-        session=session, zone_id=zone.id, setting_id=MAX_UPLOAD, value=setting_in.value, now=now
+    return ok(
+        write_setting(
+            session=session,
+            state=state,
+            caller=caller,
+            zone_id=zone_id,
+            setting_id=MAX_UPLOAD,
+            value=setting_in.value,
+            public=max_upload_public,
+        )
     )
-    after = max_upload_public(row)
-    commit_change(
-        session=session,
-        actor=caller.actor,
-        action="zone_setting.update",
-        resource_type="zone_setting",
-        resource_id=f"{zone.id}/{MAX_UPLOAD}",
-        now=now,
-        before=before.model_dump(mode="json"),
-        after=after.model_dump(mode="json"),
-        edge_visible=True,
-    )
-    return ok(after)
