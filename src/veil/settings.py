@@ -63,6 +63,28 @@ class EdgeSettings:
     access_log: bool = True
     cache_memory_bytes: int = 256 * 1024 * 1024  # per worker process
     cache_disk_bytes: int = 4 * 1024 * 1024 * 1024  # shared by the workers; 0: no disk tier
+    geoip_mmdb: Path | None = None  # MaxMind-format country database for geo-scoped blocks
+    country_header: str | None = None  # a trusted request field carrying the visitor's country
+
+
+@dataclass(frozen=True, slots=True)
+class AbuseSettings:
+    """The abuse desk's operator settings (docs/abuse.md)."""
+
+    public_url: str | None = None  # base of the links mailed to reporters; None: the API's URL
+    smtp: tuple[str, int] | None = None  # outgoing mail relay; None: mail stays in the outbox
+    smtp_listen: tuple[str, int] | None = None  # SMTP intake for notices sent to abuse@
+    mail_from: str = "abuse@veil.localhost"
+    asn_mmdb: Path | None = None  # MaxMind-format IP-to-ASN database (GeoLite2-ASN shape)
+    rdap_bootstrap: Path | None = None  # IANA RDAP bootstrap file (ipv4.json / ipv6.json)
+    rdap_timeout: float = 2.0
+    operator_name: str = "Veil"
+    agent_name: str = ""  # the designated agent (17 U.S.C. §512(c)(2))
+    agent_address: str = ""
+    agent_email: str = ""
+    agent_phone: str = ""
+    dsa_contact_email: str = ""  # DSA Art. 11/12 single point of contact
+    dsa_languages: tuple[str, ...] = ("en",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +94,7 @@ class ControlSettings:
     database_url: str | None = None  # None: sqlite file in data_dir
     allow_private_origins: bool = False
     edge_addresses: tuple[str, ...] = ()  # the edge's own IPs, refused as origins
+    abuse: AbuseSettings = AbuseSettings()
 
     @property
     def effective_database_url(self) -> str:

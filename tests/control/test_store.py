@@ -29,6 +29,17 @@ TABLES = {
     "audit_log",
     "config_version",
     "alembic_version",
+    "account_hosts",
+    "abuse_reporters",
+    "abuse_cases",
+    "abuse_case_urls",
+    "abuse_actions",
+    "abuse_messages",
+    "abuse_disclosures",
+    "abuse_counter_notices",
+    "abuse_strikes",
+    "abuse_log",
+    "mail_outbox",
 }
 
 
@@ -53,7 +64,7 @@ def test_migrations_upgrade_from_empty_and_are_idempotent(fresh_url: str) -> Non
         with db.read() as session:
             assert current_version(session=session) == 0
             revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-            assert revision == "r0002"
+            assert revision == "r0003"
     finally:
         db.dispose()
 

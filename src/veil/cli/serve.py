@@ -14,8 +14,10 @@ import click
 from rich.console import Console
 
 from veil.cli import cli, fail
+from veil.cli.abuse_options import abuse_desk_options, edge_geo_options
 from veil.settings import (
     DEFAULT_API_LISTEN,
+    AbuseSettings,
     DEFAULT_DATA_DIR,
     DEFAULT_EDGE_LISTEN,
     ControlSettings,
@@ -165,6 +167,8 @@ def _cache_options(f: Callable[..., None]) -> Callable[..., None]:
     help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db [default: SQLite in DATA_DIR].",
 )
 @_cache_options
+@abuse_desk_options
+@edge_geo_options
 def up(
     data_dir: Path,
     edge_listen: tuple[str, int],
@@ -176,6 +180,9 @@ def up(
     database_url: str | None,
     cache_memory: int,
     cache_disk: int,
+    abuse: AbuseSettings,
+    geoip_mmdb: Path | None,
+    country_header: str | None,
 ) -> None:
     """Run control plane and edge together in one process tree."""
     from veil.control.bootstrap import prepare
@@ -197,6 +204,7 @@ def up(
         database_url=database_url,
         allow_private_origins=allow_private_origins,
         edge_addresses=_own_addresses(edge_host, allow_private_origins),
+        abuse=abuse,
     )
     demo_origin = ("127.0.0.1", _free_port("127.0.0.1")) if demo else None
     try:
@@ -216,6 +224,8 @@ def up(
         node_id=f"{socket.gethostname()}-up",
         cache_memory_bytes=cache_memory,
         cache_disk_bytes=cache_disk,
+        geoip_mmdb=geoip_mmdb,
+        country_header=country_header,
     )
     sup = Supervisor(grace=edge_settings.drain_timeout + 5)
     sup.add("control", run_control, control_settings)
@@ -332,12 +342,14 @@ def _start_admin(listen: tuple[str, int], state_dir: Path) -> None:
     help="An address of the edge fleet, refused as an origin (repeatable).",
 )
 @click.option("--database", "database_url", default=None)
+@abuse_desk_options
 def control(
     data_dir: Path,
     api_listen: tuple[str, int],
     allow_private_origins: bool,
     edge_addresses: tuple[str, ...],
     database_url: str | None,
+    abuse: AbuseSettings,
 ) -> None:
     """Run the control plane alone (API on --api-listen)."""
     from veil.control.bootstrap import prepare
@@ -350,6 +362,7 @@ def control(
         database_url=database_url,
         allow_private_origins=allow_private_origins,
         edge_addresses=edge_addresses,
+        abuse=abuse,
     )
     _check_free(*api_listen, "API")
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -427,6 +440,7 @@ def control(
     show_default=True,
     help="Seconds a visitor may take no more of a cached body before it is cut off.",
 )
+@edge_geo_options
 def edge(
     control_url: str | None,
     token: str | None,
@@ -443,6 +457,8 @@ def edge(
     send_timeout: float,
     cache_memory: int,
     cache_disk: int,
+    geoip_mmdb: Path | None,
+    country_header: str | None,
 ) -> None:
     """Run the edge alone, following a control plane (or a snapshot file)."""
     from veil.supervisor import Supervisor
@@ -467,6 +483,8 @@ def edge(
         send_timeout=send_timeout,
         cache_memory_bytes=cache_memory,
         cache_disk_bytes=cache_disk,
+        geoip_mmdb=geoip_mmdb,
+        country_header=country_header,
     )
     (state_dir / "edge.addr").write_text(format_hostport(listen[0], port) + "\n")
     sup = Supervisor(grace=settings.drain_timeout + 5)

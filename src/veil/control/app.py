@@ -14,6 +14,8 @@ from fastapi import FastAPI
 
 from veil import __version__
 from veil.clock import SYSTEM_CLOCK, Clock
+from veil.control.desk.context import DeskContext
+from veil.control.desk.lookup import build_finder
 from veil.control.envelope import install_handlers
 from veil.control.publish import FanOut, SnapshotHub, SnapshotPublisher
 from veil.control.purges import PurgePolicy
@@ -22,7 +24,7 @@ from veil.control.routers import api_router
 from veil.control.schemas.common import ErrorEnvelope
 from veil.control.state import ControlState
 from veil.control.store.db import open_database
-from veil.settings import ControlSettings
+from veil.settings import ControlSettings, format_hostport
 
 API_PREFIX = "/client/v4"
 _ERROR_STATUSES = {
@@ -82,6 +84,11 @@ def build_state(
             allow_private=settings.allow_private_origins, addresses=settings.edge_addresses
         ),
         purge_policy=purge_policy or PurgePolicy(),
+        desk=DeskContext(
+            settings=settings.abuse,
+            public_url=settings.abuse.public_url or f"http://{format_hostport(*settings.listen)}",
+            finder=build_finder(settings.abuse),
+        ),
     )
 
 

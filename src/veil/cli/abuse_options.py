@@ -1,0 +1,115 @@
+"""The abuse desk's options of `veil up` / `veil control`, and the edge's geo options of
+`veil up` / `veil edge`, each gathered into one settings value (docs/abuse.md)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from veil.settings import AbuseSettings, SettingsError, parse_hostport
+
+_DESK_FIELDS = (
+    "smtp",
+    "abuse_smtp_listen",
+    "public_url",
+    "mail_from",
+    "asn_mmdb",
+    "rdap_bootstrap",
+    "operator_name",
+    "agent_name",
+    "agent_address",
+    "agent_email",
+    "agent_phone",
+    "dsa_contact_email",
+)
+
+
+def _optional_hostport(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    try:
+        return parse_hostport(value, what=f"--{(param.name or '').replace('_', '-')}")
+    except SettingsError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def abuse_desk_options(f: Callable[..., None]) -> Callable[..., None]:
+    """Add the desk's options; the command receives them as one `abuse: AbuseSettings`."""
+
+    @functools.wraps(f)
+    def wrapper(**kwargs: Any) -> None:
+        values = {name: kwargs.pop(name) for name in _DESK_FIELDS}
+        kwargs["abuse"] = AbuseSettings(
+            smtp=values["smtp"],
+            smtp_listen=values["abuse_smtp_listen"],
+            public_url=values["public_url"].rstrip("/") if values["public_url"] else None,
+            mail_from=values["mail_from"],
+            asn_mmdb=values["asn_mmdb"],
+            rdap_bootstrap=values["rdap_bootstrap"],
+            operator_name=values["operator_name"],
+            agent_name=values["agent_name"],
+            agent_address=values["agent_address"],
+            agent_email=values["agent_email"],
+            agent_phone=values["agent_phone"],
+            dsa_contact_email=values["dsa_contact_email"],
+        )
+        f(**kwargs)
+
+    path = click.Path(path_type=Path, exists=True, dir_okay=False)
+    options = [
+        click.option(
+            "--smtp",
+            callback=_optional_hostport,
+            default=None,
+            help="SMTP relay HOST:PORT for the desk's mail [default: mail waits in the outbox].",
+        ),
+        click.option(
+            "--abuse-smtp-listen",
+            callback=_optional_hostport,
+            default=None,
+            help="Take notices by e-mail: an SMTP intake on HOST:PORT.",
+        ),
+        click.option(
+            "--public-url",
+            default=None,
+            help="Base URL of the public desk pages in mailed links [default: the API's URL].",
+        ),
+        click.option("--mail-from", default="abuse@veil.localhost", show_default=True),
+        click.option(
+            "--asn-mmdb", type=path, default=None, help="MaxMind-format IP-to-ASN database."
+        ),
+        click.option(
+            "--rdap-bootstrap",
+            type=path,
+            default=None,
+            help="IANA RDAP bootstrap JSON (RFC 9224) for hosting providers' abuse contacts.",
+        ),
+        click.option("--operator-name", default="Veil", show_default=True),
+        click.option("--agent-name", default="", help="Designated agent (17 U.S.C. §512(c)(2))."),
+        click.option("--agent-address", default=""),
+        click.option("--agent-email", default=""),
+        click.option("--agent-phone", default=""),
+        click.option("--dsa-contact-email", default="", help="DSA single point of contact."),
+    ]
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+def edge_geo_options(f: Callable[..., None]) -> Callable[..., None]:
+    """Add --geoip-mmdb and --country-header (geo-scoped legal blocks)."""
+    f = click.option(
+        "--country-header",
+        default=None,
+        help="A request field set by a trusted front (e.g. CF-IPCountry) with the country.",
+    )(f)
+    return click.option(
+        "--geoip-mmdb",
+        type=click.Path(path_type=Path, exists=True, dir_okay=False),
+        default=None,
+        help="MaxMind-format country database for geo-scoped legal blocks.",
+    )(f)

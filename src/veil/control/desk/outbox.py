@@ -1,0 +1,43 @@
+"""The mail outbox: letters queued in the transaction that causes them (sent by the mailer)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from veil.abuse.letters import Letter
+from veil.control.store.models import MailOutbox
+
+
+def queue_mail(
+    *,
+    session: Session,
+    to: str,
+    letter: Letter,
+    party: str,
+    kind: str,
+    now: datetime,
+    case_id: str | None = None,
+) -> MailOutbox:
+    row = MailOutbox(
+        case_id=case_id,
+        party=party,
+        kind=kind,
+        to_addr=to,
+        subject=letter.subject,
+        body=letter.body,
+        created_on=now,
+        next_attempt_on=now,
+        attempts=0,
+    )
+    session.add(row)
+    return row
+
+
+def mail_for_case(*, session: Session, case_id: str) -> Sequence[MailOutbox]:
+    return session.scalars(
+        select(MailOutbox).where(MailOutbox.case_id == case_id).order_by(MailOutbox.id)
+    ).all()
