@@ -39,6 +39,9 @@ def main(args: list[str] | None = None) -> None:
         "veil.cli.serve",
         "veil.cli.api_commands",
         "veil.cli.cache_commands",
+        "veil.cli.abuse_commands",
+        "veil.cli.abuse_queue",
+        "veil.cli.abuse_records",
     ):  # each registers its commands
         importlib.import_module(module)
     try:
