@@ -40,6 +40,10 @@ class Permission(enum.StrEnum):
     ACCOUNT_EDIT = "account:edit"
     TOKEN_EDIT = "token:edit"  # noqa: S105 (a name, not a secret)
     EDGE_READ = "edge:read"
+    ABUSE_REPORT = "abuse:report"  # file abuse reports (a reporter's token)
+    ABUSE_READ = "abuse:read"  # a customer: read the cases about its zones
+    ABUSE_EDIT = "abuse:edit"  # a customer: reply, request review, counter-notice
+    ABUSE_DESK = "abuse:desk"  # the operator's desk: queue, actions, reporters, records
     ADMIN = "admin"
 
 
