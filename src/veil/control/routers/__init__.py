@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from veil.control.routers import (
+    abuse_reports,
     accounts,
     audit,
     cache_settings,
@@ -27,5 +28,6 @@ for module in (
     purge,
     edge,
     audit,
+    abuse_reports,
 ):
     api_router.include_router(module.router)
