@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from veil import __version__
 from veil.clock import SYSTEM_CLOCK, Clock
+from veil.control.desk.background import run_desk
 from veil.control.desk.context import DeskContext
 from veil.control.desk.lookup import build_finder
 from veil.control.envelope import install_handlers
@@ -104,7 +105,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with run_desk(control_state(app)) as desk:  # SMTP intake, mailer, timers
+            app.state.desk = desk
+            yield
         state = control_state(app)
         state.hub.close()
         state.db.dispose()
