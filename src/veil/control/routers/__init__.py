@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from veil.control.routers import (
     abuse_reports,
+    account_hosts,
     accounts,
     audit,
     cache_settings,
@@ -21,6 +22,7 @@ api_router = APIRouter()
 for module in (
     tokens,
     accounts,
+    account_hosts,
     zones,
     dns_records,
     zone_settings,
