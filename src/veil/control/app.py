@@ -25,6 +25,7 @@ from veil.control.routers import api_router
 from veil.control.schemas.common import ErrorEnvelope
 from veil.control.state import ControlState
 from veil.control.store.db import open_database
+from veil.control.web import web_router
 from veil.settings import ControlSettings, format_hostport
 
 API_PREFIX = "/client/v4"
@@ -126,5 +127,6 @@ def create_app(
     )
     install_handlers(app)
     app.include_router(api_router, prefix=API_PREFIX)
+    app.include_router(web_router)  # the abuse desk's public pages (no account, no schema)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
