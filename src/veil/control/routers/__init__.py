@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from veil.control.routers import (
+    abuse_records,
     abuse_reports,
     account_hosts,
     accounts,
@@ -31,5 +32,6 @@ for module in (
     edge,
     audit,
     abuse_reports,
+    abuse_records,
 ):
     api_router.include_router(module.router)
