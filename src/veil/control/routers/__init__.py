@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from veil.control.routers import (
+    abuse_desk,
     abuse_records,
     abuse_reports,
     account_hosts,
@@ -33,5 +34,6 @@ for module in (
     audit,
     abuse_reports,
     abuse_records,
+    abuse_desk,
 ):
     api_router.include_router(module.router)

@@ -145,5 +145,6 @@ async def submit(request: Request, report_type: str) -> HTMLResponse:
         spec=spec,
         receipts=receipts,
         incomplete=verdict.status is Status.INCOMPLETE_AWAITING_REPORTER,
+        mailed=bool(notice.email.strip()),
         state_words=lambda value: say(CASE_STATES, value),
     )
