@@ -191,16 +191,19 @@ def test_actions_by_type_automation_and_status_changes_and_reversals() -> None:
 
 
 def test_orders_by_country_and_median_time_to_give_effect() -> None:
-    """Orders count by issuing country (upper-cased); order -> first effective action."""
+    """Orders count by issuing country (upper-cased) and category, apart from notices;
+    order -> first effective action."""
     log = [
-        entry(Event.ORDER_RECEIVED, at(0), case="o1", country="de", scope=["DE"]),
-        entry(Event.ORDER_RECEIVED, at(0), case="o2", country="DE", scope=["DE"]),
-        entry(Event.ORDER_RECEIVED, at(0), case="o3", country="FR", scope=["FR"]),
+        entry(Event.ORDER_RECEIVED, at(0), case="o1", country="de", category="abuse_dmca"),
+        entry(Event.ORDER_RECEIVED, at(0), case="o2", country="DE", category="abuse_general"),
+        entry(Event.ORDER_RECEIVED, at(0), case="o3", country="FR", category="abuse_dmca"),
         created("o1", 2, status="active"),
         created("o3", 6, status="active"),
     ]
     r = report(log)
     assert r.sections["orders_by_country"] == {"DE": 2, "FR": 1}
+    assert r.sections["orders_by_category"] == {"abuse_dmca": 2, "abuse_general": 1}
+    assert r.count("notices", "received") == 0  # orders are not notices
     median = r.medians["order_to_effective_action"]
     assert (median.seconds, median.count) == (4 * 3600, 2)
 

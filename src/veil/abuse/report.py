@@ -18,8 +18,9 @@ the median's `count` says how many were measured. Orders: `order_received` -> fi
 action on the same case.
 
 The DSA Art. 15(1) headings and where they are answered:
-- (a) orders by Member State (and type), median time to give effect: `orders_by_country`,
-  median `order_to_effective_action`;
+- (a) orders by Member State and type, median time to give effect: `orders_by_country`,
+  `orders_by_category`, median `order_to_effective_action` (orders are not notices: they
+  are counted here, not under the notice headings);
 - (b) notices by type of alleged illegal content, trusted flaggers apart, action taken, median
   time to act: `notices_by_category_and_source`, `actions_by_type`,
   `received_to_first_effective_action` (and, a CDN's own step, `received_to_first_forward`);
@@ -96,6 +97,7 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("actions_automated", "Actions decided by automated means", "DSA Art. 15(1)(c), (e)"),
     ("action_status_changes", "Action status changes", ""),
     ("orders_by_country", "Authority orders by issuing country", "DSA Art. 15(1)(a), Art. 9"),
+    ("orders_by_category", "Authority orders by category", "DSA Art. 15(1)(a)"),
     ("counter_notices", "Counter-notices", "17 U.S.C. §512(g); DSA Art. 15(1)(d)"),
     ("reversals", "Reversals", "DSA Art. 15(1)(d)"),
     ("strikes", "Repeat-infringer strikes", "17 U.S.C. §512(i)"),
@@ -253,6 +255,7 @@ def _in_period(
         fold.add("disclosures", f"{_text(entry, 'party')} / {_text(entry, 'what')}")
     elif event == Event.ORDER_RECEIVED:
         fold.add("orders_by_country", _text(entry, "country").upper())
+        fold.add("orders_by_category", _text(entry, "category"))
         fold.first(fold.ordered, case, at)
 
 

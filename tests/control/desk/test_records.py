@@ -140,18 +140,23 @@ def _file(api: Api) -> None:
 
 
 def _case_counts(api: Api) -> dict[str, Counter[str]]:
-    """The same headings counted straight from the abuse_cases table."""
+    """The same headings counted straight from the abuse_cases table (authority orders are
+    counted as orders, not as notices)."""
     with control_state(api.app).db.read() as session:
         cases = session.scalars(select(AbuseCase)).all()
+    notices = [c for c in cases if c.source != Source.AUTHORITY.value]
+    orders = [c for c in cases if c.source == Source.AUTHORITY.value]
     return {
-        "notices_by_category_and_source": Counter(f"{c.category} / {c.source}" for c in cases),
-        "notices_by_category": Counter(c.category for c in cases),
-        "notices_by_source": Counter(c.source for c in cases),
-        "notices_by_channel": Counter(c.channel for c in cases),
-        "notices_by_validation": Counter(c.validation for c in cases),
+        "notices_by_category_and_source": Counter(f"{c.category} / {c.source}" for c in notices),
+        "notices_by_category": Counter(c.category for c in notices),
+        "notices_by_source": Counter(c.source for c in notices),
+        "notices_by_channel": Counter(c.channel for c in notices),
+        "notices_by_validation": Counter(c.validation for c in notices),
         "notices_by_network": Counter(
-            "on_network" if c.zone_id is not None else "off_network" for c in cases
+            "on_network" if c.zone_id is not None else "off_network" for c in notices
         ),
+        "orders_by_country": Counter(str((c.order or {}).get("country")) for c in orders),
+        "orders_by_category": Counter(c.category for c in orders),
     }
 
 
