@@ -156,3 +156,46 @@ def default_statement(
         "territorial_scope": frozenset(countries),
         "notice_reference": facts.case_id,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFacts:
+    """A court or authority order (DSA Art. 9) as a statement of reasons needs it."""
+
+    case_id: str
+    authority: str
+    country: str  # ISO 3166-1 alpha-2 of the issuing Member State or state
+    legal_basis: str
+    reference: str
+    scope: tuple[str, ...]  # the countries where the order applies
+    received_on: datetime
+    explanation: str
+    customer_url: str
+
+
+def order_statement(order: OrderFacts, targets: Sequence[str]) -> dict[str, Any]:
+    """DSA Art. 17(3) fields for the geo-scoped block an order requires (Art. 9(2)(a)/(b):
+    the legal basis and the territorial scope come from the order itself)."""
+    reference = f" {order.reference}" if order.reference else ""
+    return {
+        "restriction": restriction_text(ActionType.LEGAL_BLOCK, targets, order.scope),
+        "duration": "as long as the order stands",
+        "facts": (
+            f"Order{reference} of {order.authority} ({order.country}) received on "
+            f"{order.received_on.date().isoformat()}, covering {_listed(targets)}, "
+            f"applicable in {', '.join(order.scope)}."
+        )[:MAX_FACT_CHARS],
+        "followed_notice": False,  # an order is not an Art. 16 notice
+        "automated_detection": False,
+        "automated_decision": False,
+        "ground": Ground.ILLEGAL_CONTENT,
+        "ground_reference": order.legal_basis,
+        "explanation": order.explanation.strip()
+        or f"{order.authority} ordered action against this content under {order.legal_basis}.",
+        "redress": (
+            f"Judicial redress against the order before the courts of {order.country}",
+            f"Reply on the case: {order.customer_url}",
+        ),
+        "territorial_scope": frozenset(order.scope),
+        "notice_reference": order.case_id,
+    }
