@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+from veil.control.desk import timers
 from veil.control.desk.mailer import Mailer
 from veil.control.desk.smtp_intake import SmtpIntake
 from veil.control.state import ControlState
@@ -37,7 +38,7 @@ async def run_mailer(state: ControlState) -> None:
 # The desk's loops, started in this order. To add one, add one line here.
 TASKS: list[DeskLoop] = [
     run_mailer,
-    # timers: veil.control.desk.timers.run goes here
+    timers.run,  # pending actions, restores, escalation, repeat-infringer reviews
 ]
 
 

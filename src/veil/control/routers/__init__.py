@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from veil.control.routers import (
+    abuse_cases,
     abuse_desk,
     abuse_records,
     abuse_reports,
@@ -35,5 +36,6 @@ for module in (
     abuse_reports,
     abuse_records,
     abuse_desk,
+    abuse_cases,
 ):
     api_router.include_router(module.router)
