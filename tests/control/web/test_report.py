@@ -117,7 +117,7 @@ async def test_invalid_notice_comes_back_with_errors_beside_the_fields(api: Api)
     assert _cases(api) == []
     page = parse(response.text)
     targets = [a.attrs["href"] for a in page.all("a") if a.attrs["href"].startswith("#f-")]
-    assert targets == ["#f-original_work", "#f-urls", "#f-email2"]
+    assert targets == ["#f-urls", "#f-original_work", "#f-email2"]  # the page's order
     for name in ("original_work", "urls", "email2"):
         control = page.by_id(f"f-{name}")
         assert control is not None and control.attrs.get("aria-invalid") == "true"

@@ -65,15 +65,15 @@ def errors_by_field(
 ) -> tuple[dict[str, list[str]], list[tuple[str | None, str]]]:
     """Per input, the messages beside it; and the summary (input id or None, message)."""
     beside: dict[str, list[str]] = {}
-    summary: list[tuple[str | None, str]] = []
+    elsewhere: list[tuple[str | None, str]] = []
     for problem in problems:
         name = field_for(problem.element, values)
         if spec.field(name) is None:
-            summary.append((None, problem.repair))
-            continue
-        beside.setdefault(name, []).append(problem.repair)
-        summary.append((name, problem.repair))
-    return beside, summary
+            elsewhere.append((None, problem.repair))
+        else:
+            beside.setdefault(name, []).append(problem.repair)
+    in_order = [(f.name, m) for f in spec.fields for m in beside.get(f.name, [])]
+    return beside, [*in_order, *elsewhere]  # the summary follows the page's order
 
 
 def form_page(

@@ -9,7 +9,7 @@ CASE_STATES: dict[str, str] = {
     CaseState.RECEIVED.value: "Received: we are checking your report.",
     CaseState.INCOMPLETE_AWAITING_REPORTER.value: (
         "Incomplete, awaiting you: the report lacks some elements the law requires. We keep "
-        "it open; complete it below."
+        "it open until you complete it."
     ),
     CaseState.NOT_ON_NETWORK.value: "Not on our network: we do not serve these addresses.",
     CaseState.VALID.value: "Accepted: the report is complete and waits in our queue.",
