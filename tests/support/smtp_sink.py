@@ -71,12 +71,19 @@ async def smtp_sink(port: int = 0, **kwargs: Any) -> AsyncIterator[Sink]:
     """Serve a `Sink` on 127.0.0.1:`port` (0: any free port) for the block."""
     sink = Sink(**kwargs)
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(
-        lambda: SMTP(sink, hostname="sink.test", loop=loop), "127.0.0.1", port
-    )
+    connections: list[SMTP] = []
+
+    def serve() -> SMTP:
+        connections.append(SMTP(sink, hostname="sink.test", loop=loop))
+        return connections[-1]
+
+    server = await loop.create_server(serve, "127.0.0.1", port)
     sink.port = int(server.sockets[0].getsockname()[1])
     try:
         yield sink
     finally:
         server.close()
+        for smtp in connections:
+            if smtp.transport is not None:
+                smtp.transport.close()
         await server.wait_closed()

@@ -219,8 +219,10 @@ class Mailer:
                 if not client.is_connected:
                     break  # the rest: "connection lost", tried again later
                 results.append((mail.id, await self._send_one(client, mail)))
-        finally:
-            await _quit(client)
+        except BaseException:  # cancelled (shutdown): drop the connection, do not QUIT
+            client.close()
+            raise
+        await _quit(client)
         done = {mail_id for mail_id, _ in results}
         results += [(m.id, "the relay connection was lost") for m in batch if m.id not in done]
         return results

@@ -73,6 +73,8 @@ class IntakeHandler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
+        if (envelope.mail_from or "").strip() in {"", "<>"}:  # RFC 5321 §4.5.5: a bounce
+            return "250 2.0.0 Delivery report received; not a notice"
         try:
             read = parse_email(raw, envelope_from=envelope.mail_from or "")
         except Exception:
@@ -95,7 +97,7 @@ def take_mail(state: ControlState, read: EmailNotice) -> str:
     """File or apply one read message (one write transaction); the SMTP reply text."""
     sender = read.sender.strip().lower()
     if not sender:
-        return "Delivery report received; not a notice"
+        return "No sender address; not filed"
     if sender == state.settings.abuse.mail_from.strip().lower():
         return "Our own message; not filed"
     with state.db.write() as session:
