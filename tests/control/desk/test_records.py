@@ -210,6 +210,8 @@ async def test_report_as_csv_and_html_and_period_errors(api: Api) -> None:
         ({"since": "2026-03-01T00:00:00"}, "since: give a date"),
         ({"since": "2026-04-01", "until": "2026-03-01"}, "since must be before until"),
         ({"format": "pdf"}, "format"),
+        ({"until": "0001-01-02"}, "until: too early"),
+        ({"since": "0001-01-01T00:00:00+01:00"}, "since: give a date"),
     ]:
         bad = await api.client.get("/veil/abuse/report", params=params)
         assert bad.status_code == 400, params

@@ -51,17 +51,20 @@ def _moment(name: str, raw: str) -> datetime:
             day = date.fromisoformat(text)
             return datetime(day.year, day.month, day.day, tzinfo=UTC)
         moment = datetime.fromisoformat(text)
-    except ValueError:
-        moment = None
-    if moment is None or moment.utcoffset() is None:
-        raise bad_request(f"{name}: give a date (YYYY-MM-DD) or an RFC 3339 time with an offset")
-    return moment.astimezone(UTC)
+        if moment.utcoffset() is not None:
+            return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        pass
+    raise bad_request(f"{name}: give a date (YYYY-MM-DD) or an RFC 3339 time with an offset")
 
 
 def period_of(since: str | None, until: str | None, now: datetime) -> Period:
     """[since, until) from the query, with the defaults in the module doc."""
     end = now if until is None else _moment("until", until)
-    start = end - DEFAULT_SPAN if since is None else _moment("since", since)
+    try:
+        start = end - DEFAULT_SPAN if since is None else _moment("since", since)
+    except OverflowError:
+        raise bad_request("until: too early for the default period; give since") from None
     if start >= end:
         raise bad_request("since must be before until")
     return Period(start, end)
