@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import aiosmtplib
@@ -17,7 +17,7 @@ from tests.control.harness import Api, open_api
 from tests.support.smtp_sink import Received, Sink, smtp_sink
 from veil.control.app import control_state
 from veil.control.desk.background import Desk, run_desk
-from veil.control.desk.smtp_intake import MAX_MESSAGE
+from veil.control.desk.smtp_intake import MAX_MESSAGE, IntakeError, SmtpIntake
 from veil.control.state import ControlState
 from veil.control.store.models import AbuseCase, AbuseCaseUrl, AccountHost, MailOutbox
 from veil.settings import AbuseSettings
@@ -264,3 +264,11 @@ async def test_stop_closes_open_connections(env: Env) -> None:
     with pytest.raises(OSError):
         await asyncio.open_connection("127.0.0.1", port)
     client.close()
+
+
+async def test_address_in_use_is_one_clear_error(env: Env) -> None:
+    """A second intake on a taken address fails to start with a one-line reason."""
+    taken = replace(env.state.settings.abuse, smtp_listen=("127.0.0.1", env.port))
+    state = replace(env.state, settings=replace(env.state.settings, abuse=taken))
+    with pytest.raises(IntakeError, match=rf"cannot listen on 127.0.0.1:{env.port} for abuse mail"):
+        await SmtpIntake(state).start()

@@ -198,6 +198,10 @@ def _one_answer(
         keep.subject, keep.body = letter.subject, letter.body
 
 
+class IntakeError(RuntimeError):
+    """The intake cannot start (e.g. its address is in use); the message is one line."""
+
+
 class SmtpIntake:
     """The listening server; `start()` binds (errors surface at once), `stop()` closes."""
 
@@ -235,7 +239,11 @@ class SmtpIntake:
     async def start(self) -> None:
         host, port = self._listen
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._protocol, host, port)
+        try:
+            self._server = await loop.create_server(self._protocol, host, port)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise IntakeError(f"cannot listen on {host}:{port} for abuse mail: {reason}") from None
 
     async def stop(self) -> None:
         if self._server is None:
