@@ -247,6 +247,7 @@ def test_dsa_decision_by_action_type(action_type: str, key: str, value: object) 
         ("authority", True, "SOURCE_TYPE_OTHER_NOTIFICATION"),
         ("voluntary", True, "SOURCE_VOLUNTARY"),
         ("ordinary", False, "SOURCE_VOLUNTARY"),
+        ("authority", False, "SOURCE_TYPE_OTHER_NOTIFICATION"),
     ],
 )
 def test_dsa_source_type(source: str, followed: bool, expected: str) -> None:

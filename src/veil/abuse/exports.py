@@ -31,7 +31,8 @@ DSA Transparency Database (digital-services-act/transparency-database, api-docum
   - territorial_scope: the action's countries within the EU/EEA, or all of the EU/EEA when it is
     worldwide; an action that touches no EU/EEA country is not reportable (`NotReportable`);
   - source_type: trusted -> SOURCE_TRUSTED_FLAGGER, ordinary -> SOURCE_ARTICLE_16, authority
-    orders -> SOURCE_TYPE_OTHER_NOTIFICATION, own initiative -> SOURCE_VOLUNTARY;
+    orders -> SOURCE_TYPE_OTHER_NOTIFICATION (an order is not an Art. 16 notice, so its
+    statement says followed_notice false), own initiative -> SOURCE_VOLUNTARY;
   - automated_detection Yes/No; automated_decision AUTOMATED_DECISION_FULLY / _NOT_AUTOMATED;
   - content_type CONTENT_TYPE_OTHER ("website content served through the CDN");
   - content_date: the notice's received date (when the content is first known to have been
@@ -318,6 +319,15 @@ def _ground(statement: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _source_type(case: CaseFacts, statement: Mapping[str, Any]) -> str:
+    """An order is an order whatever the statement says; else no notice means own initiative."""
+    if case.source == "authority":
+        return _SOURCE_TYPE["authority"]
+    if statement.get("followed_notice") is False:
+        return "SOURCE_VOLUNTARY"
+    return _SOURCE_TYPE.get(case.source, "SOURCE_ARTICLE_16")
+
+
 def _yes(value: object) -> str:
     return "Yes" if value is True else "No"
 
@@ -328,7 +338,6 @@ def dsa_statement(action: ActionFacts, case: CaseFacts) -> dict[str, Any]:
     scope = territorial_scope(action.countries)
     if not scope:
         raise NotReportable("the action applies in no EU/EEA country")
-    followed = statement.get("followed_notice") is not False
     return {
         **_decision(action),
         **_ground(statement),
@@ -339,9 +348,7 @@ def dsa_statement(action: ActionFacts, case: CaseFacts) -> dict[str, Any]:
         "content_date": case.received_on.date().isoformat(),
         "application_date": action.effective_on.date().isoformat(),
         "decision_facts": _cut(statement.get("facts"), _LIMITS["decision_facts"]),
-        "source_type": _SOURCE_TYPE.get(case.source, "SOURCE_ARTICLE_16")
-        if followed
-        else "SOURCE_VOLUNTARY",
+        "source_type": _source_type(case, statement),
         "automated_detection": _yes(statement.get("automated_detection")),
         "automated_decision": "AUTOMATED_DECISION_FULLY"
         if statement.get("automated_decision") is True

@@ -15,15 +15,19 @@ from typing import Any
 from sqlalchemy import delete, select, update
 
 from tests.control.harness import Api
+from veil.abuse.actions import ActionEvent, ActionType, Ground, StatementOfReasons
 from veil.abuse.ledger import Source
 from veil.abuse.notices import Category, Notice
 from veil.control.app import control_state
 from veil.control.desk.intake import file_notice
+from veil.control.desk.mitigations import change_status, propose
+from veil.control.desk.orders import Order, file_order
 from veil.control.store.models import (
     AbuseAction,
     AbuseCase,
     AbuseLogEntry,
     AbuseReporter,
+    AbuseStrike,
     AccountHost,
     new_id,
 )
@@ -406,3 +410,87 @@ async def test_lumen_refuses_protected_categories(api: Api) -> None:
         session.commit()
     response = await api.client.get(f"/veil/abuse/exports/lumen/{receipt.case_id}")
     assert response.status_code == 400 and "never exported" in response.text
+
+
+def _reasons(case: AbuseCase) -> StatementOfReasons:
+    return StatementOfReasons(
+        restriction="access to the URL disabled",
+        duration="indefinite",
+        facts="A valid notice named the URL.",
+        followed_notice=True,
+        automated_detection=False,
+        automated_decision=False,
+        ground=Ground.ILLEGAL_CONTENT,
+        ground_reference="17 U.S.C. §512(c)",
+        explanation="The page copies the work.",
+        redress=("internal complaint", "court"),
+        notice_reference=case.id,
+    )
+
+
+async def test_report_counts_actions_orders_and_strikes_as_the_tables_do(api: Api) -> None:
+    """With actions (one pending then taking effect, one urgent at once) and a court order:
+    actions by type, orders by country, strikes and the measured cases equal the tables'."""
+    await _zones(api)
+    _file(api)
+    state = control_state(api.app)
+    now = state.now()
+    with state.db.write() as session:
+        cases = session.scalars(select(AbuseCase).where(AbuseCase.state == "forwarded")).all()
+        dmca_case = next(c for c in cases if c.category == "abuse_dmca")
+        phishing = next(c for c in cases if c.category == "abuse_phishing")
+        pending = propose(
+            session=session,
+            case=dmca_case,
+            type=ActionType.LEGAL_BLOCK,
+            statement=_reasons(dmca_case),
+            now=now,
+        )
+        propose(
+            session=session,
+            case=phishing,
+            type=ActionType.PHISHING_INTERSTITIAL,
+            statement=_reasons(phishing),
+            now=now,
+        )
+        change_status(session=session, action=pending, event=ActionEvent.TAKE_EFFECT, now=now)
+        filed = file_order(
+            session=session,
+            desk=state.desk,
+            order=Order(
+                authority="Landgericht Berlin",
+                country="DE",
+                legal_basis="UrhG § 97",
+                urls=("https://blog.example/c",),
+                effective_on=now,
+                category=Category.DMCA,
+            ),
+            now=now,
+        )
+        session.commit()
+        order_action = filed.actions[0].id
+        order_case = filed.cases[0].id
+    report = await api.ok("GET", "/veil/abuse/report")
+    expected = _case_counts(api)
+    with state.db.read() as session:
+        actions = session.scalars(select(AbuseAction)).all()
+        strikes = session.scalars(select(AbuseStrike)).all()
+        acted = session.scalars(
+            select(AbuseCase).where(
+                AbuseCase.acted_on.is_not(None), AbuseCase.source != Source.AUTHORITY.value
+            )
+        ).all()
+    for section, counts in expected.items():
+        assert report["sections"][section] == dict(counts), section
+    assert report["sections"]["orders_by_country"] == {"DE": 1}
+    assert report["sections"]["actions_by_type"] == dict(Counter(a.type for a in actions))
+    assert report["sections"]["strikes"] == {"issued": len(strikes)}  # the order's too
+    measured = report["medians"]["received_to_first_effective_action"]
+    assert measured["count"] == len(acted) == 2
+    assert report["medians"]["order_to_effective_action"]["count"] == 1
+    assert report["sections"]["action_status_changes"] == {"pending -> active": 1}
+    statement = await api.ok("GET", f"/veil/abuse/exports/dsa/{order_action}")
+    assert statement["territorial_scope"] == ["DE"]
+    assert statement["source_type"] == "SOURCE_TYPE_OTHER_NOTIFICATION"
+    lumen = (await api.ok("GET", f"/veil/abuse/exports/lumen/{order_case}"))["notice"]
+    assert (lumen["type"], lumen["jurisdiction_list"]) == ("CourtOrder", "DE")
