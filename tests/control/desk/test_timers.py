@@ -5,6 +5,7 @@ strikes expire and reverse, the repeat-infringer review appears, unanswered noti
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -23,7 +24,9 @@ from tests.control.desk.due_support import (
 )
 from tests.control.harness import Api
 from veil.abuse.strikes import RepeatInfringerPolicy
+from veil.clock import FakeClock
 from veil.control.desk.timers import SUSPENSION_REVIEW
+from veil.control.publish import compile_snapshot
 from veil.control.store.models import (
     AbuseCounterNotice,
     AbuseLogEntry,
@@ -54,7 +57,7 @@ def _strikes(api: Api) -> list[AbuseStrike]:
         return list(session.scalars(select(AbuseStrike).order_by(AbuseStrike.id)))
 
 
-async def _blocked_case(api: Api) -> tuple[dict[str, object], str, str]:
+async def _blocked_case(api: Api) -> tuple[dict[str, Any], str, FakeClock]:
     """Monday: notice filed, block proposed for Wednesday; Wednesday's tick makes it active."""
     clock = use_clock(api)
     zone = await proxied_zone(api)
@@ -65,11 +68,11 @@ async def _blocked_case(api: Api) -> tuple[dict[str, object], str, str]:
     assert run_tick(api).took_effect == [action_id]
     assert run_tick(api).took_effect == []  # idempotent
     assert case_row(api, case_id).state == "action_active"
-    return zone, case_id, action_id
+    return zone, case_id, clock
 
 
-async def _counter_notice(api: Api, zone: dict[str, object], case_id: str) -> str:
-    account = zone["account"]["id"]  # type: ignore[index]
+async def _counter_notice(api: Api, zone: dict[str, Any], case_id: str) -> str:
+    account = zone["account"]["id"]
     async with await customer(api, zone) as client:
         response = await client.post(
             f"/accounts/{account}/abuse-reports/{case_id}/mitigations/appeal",
@@ -84,18 +87,17 @@ async def _counter_notice(api: Api, zone: dict[str, object], case_id: str) -> st
 async def test_counter_notice_restores_after_ten_business_days(api: Api) -> None:
     """Acceptance 4: blocked, counter-notice on Wednesday; still blocked the day before the 10th
     business day; restored on it — action removed, strike reversed, both parties told."""
-    zone, case_id, action_id = await _blocked_case(api)
+    zone, case_id, clock = await _blocked_case(api)
     assert [s.case_id for s in _strikes(api)] == [case_id]
     await _counter_notice(api, zone, case_id)
     assert case_row(api, case_id).state == "counter_noticed"
     [forwarded] = _mail(api, case_id, "counter_notice")
     assert forwarded.to_addr == "counsel@rights.example"
     assert "Carl Customer" in forwarded.body and "2026-03-18" in forwarded.body
-    clock = state_of(api).clock
-    clock.advance((RESTORE_DAY - state_of(api).now()).total_seconds() - 60)  # type: ignore[attr-defined]
+    clock.advance((RESTORE_DAY - state_of(api).now()).total_seconds() - 60)
     assert run_tick(api).restored == []
     assert action_statuses(api, case_id) == ["active"]
-    clock.advance(60)  # type: ignore[attr-defined]
+    clock.advance(60)
     assert run_tick(api).restored == [case_id]
     assert run_tick(api).restored == []  # idempotent
     assert case_row(api, case_id).state == "restored"
@@ -109,9 +111,7 @@ async def test_counter_notice_restores_after_ten_business_days(api: Api) -> None
 
 async def test_restored_block_leaves_the_snapshot(api: Api) -> None:
     """The compiled snapshot carries the block while active and drops it once restored."""
-    from veil.control.publish import compile_snapshot
-
-    zone, case_id, _ = await _blocked_case(api)
+    zone, case_id, clock = await _blocked_case(api)
     await _counter_notice(api, zone, case_id)
     state = state_of(api)
 
@@ -122,7 +122,7 @@ async def test_restored_block_leaves_the_snapshot(api: Api) -> None:
     # Once the edge's abuse blocks are compiled, the active block is in the snapshot.
     carried = "dresses/copy-1" in snapshot_text()
     assert action_statuses(api, case_id) == ["active"]
-    state.clock.advance((RESTORE_DAY - state.now()).total_seconds())  # type: ignore[attr-defined]
+    clock.advance((RESTORE_DAY - state.now()).total_seconds())
     run_tick(api)
     assert "dresses/copy-1" not in snapshot_text() or not carried
     assert action_statuses(api, case_id) == ["removed"]
@@ -131,9 +131,9 @@ async def test_restored_block_leaves_the_snapshot(api: Api) -> None:
 async def test_lawsuit_keeps_the_material_down(api: Api) -> None:
     """The operator records the reporter's filed action: the case stays action_active and the
     restore day passes without restoring; the customer is told."""
-    zone, case_id, _ = await _blocked_case(api)
+    zone, case_id, clock = await _blocked_case(api)
     counter_id = await _counter_notice(api, zone, case_id)
-    account = zone["account"]["id"]  # type: ignore[index]
+    account = zone["account"]["id"]
     path = f"/accounts/{account}/abuse-reports/{case_id}/counter-notices/{counter_id}/lawsuit"
     async with await customer(api, zone) as client:
         refused = await client.post(path, json={})
@@ -143,8 +143,7 @@ async def test_lawsuit_keeps_the_material_down(api: Api) -> None:
     assert case_row(api, case_id).state == "action_active"
     again = await api.client.post(path, json={})
     assert again.status_code == 409
-    state = state_of(api)
-    state.clock.advance(timedelta(days=30).total_seconds())  # type: ignore[attr-defined]
+    clock.advance(timedelta(days=30).total_seconds())
     assert run_tick(api).restored == []
     assert action_statuses(api, case_id) == ["active"]
     assert [s.reversed_on for s in _strikes(api)] == [None]
@@ -169,7 +168,9 @@ async def test_strikes_expire_and_three_call_for_a_suspension_review(api: Api) -
     assert report.reviews == [zone["account"]["id"]]
     assert run_tick(api).reviews == []  # flagged once
     with state_of(api).db.read() as session:
-        flags = list(session.scalars(select(AbuseMessage).where(AbuseMessage.kind == SUSPENSION_REVIEW)))
+        flags = list(
+            session.scalars(select(AbuseMessage).where(AbuseMessage.kind == SUSPENSION_REVIEW))
+        )
     assert len(flags) == 1 and "3 active strikes" in flags[0].body
     assert set(action_statuses(api, cases[0])) == {"active"}  # no automatic suspension
     account = zone["account"]["id"]
@@ -197,7 +198,10 @@ async def test_unanswered_notice_escalates_after_thirty_days(api: Api) -> None:
     assert case.state == "escalated" and case.escalated_on == state_of(api).now()
     assert "escalated" in _events(api)
     with state_of(api).db.read() as session:
-        kinds = {m.kind for m in session.scalars(select(AbuseMessage).where(AbuseMessage.party == "operator"))}
+        kinds = {
+            m.kind
+            for m in session.scalars(select(AbuseMessage).where(AbuseMessage.party == "operator"))
+        }
     assert "escalated" in kinds
 
 
