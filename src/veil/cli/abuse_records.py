@@ -176,7 +176,7 @@ def report_command(
     fmt: str,
     output: Path | None,
 ) -> None:
-    """The transparency report (DSA Art. 15), computed from the audit log alone."""
+    """The transparency report (DSA Article 15), computed from the audit log alone."""
     target = resolve_target(data_dir, api, token)
     params = {
         "format": fmt,
