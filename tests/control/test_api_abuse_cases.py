@@ -28,7 +28,7 @@ from tests.control.desk.due_support import (
 from tests.control.harness import BASE, Api
 from veil.abuse.actions import ActionEvent
 from veil.control.desk.mitigations import change_status
-from veil.control.store.models import AbuseAction, AbuseMessage
+from veil.control.store.models import AbuseAction, AbuseMessage, AuditEntry
 
 
 def _reports(zone: dict[str, Any]) -> str:
@@ -282,3 +282,27 @@ async def test_cloudflare_sdk_lists_gets_and_appeals(api: Api) -> None:
             session.scalars(select(AbuseMessage.kind).where(AbuseMessage.case_id == case_id))
         )
     assert {"review_request", "counter_notice"} <= kinds
+
+
+async def test_content_removed_puts_pending_blocks_in_review_and_is_audited(api: Api) -> None:
+    """Cloudflare's `content_removed` appeal: a reply on the case, every pending action in
+    review, and an audit entry naming the customer's token."""
+    use_clock(api)
+    zone = await proxied_zone(api)
+    case_id = file(api)
+    action_id = block(api, case_id)
+    async with await customer(api, zone) as client:
+        response = await client.post(
+            f"{_reports(zone)}/{case_id}/mitigations/appeal", json={"type": "content_removed"}
+        )
+    assert response.status_code == 200, response.json()
+    assert [(m["id"], m["status"]) for m in response.json()["result"]] == [(action_id, "in_review")]
+    with state_of(api).db.read() as session:
+        audited = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "abuse.report.content_removed")
+        ).one()
+        assert audited.resource_id == case_id
+        kinds = set(
+            session.scalars(select(AbuseMessage.kind).where(AbuseMessage.case_id == case_id))
+        )
+    assert {"reply", "review_request"} <= kinds

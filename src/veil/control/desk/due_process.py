@@ -64,6 +64,27 @@ ELEMENT_FIELDS = {
 }
 
 
+FORM_FIELDS = (  # Cloudflare's counter-notice form, plus Veil's `material`, `accepts_service`
+    "full_name",
+    "email",
+    "phone_number",
+    "street_address",
+    "city",
+    "state",
+    "zip_code",
+    "country",
+    "company",
+    "signature",
+    "jurisdiction_consent",
+    "accepts_service",
+    "perjury_attestation",
+    "urls",
+    "material",
+    "counter_notice_response",
+)
+MAX_URLS = 100
+
+
 class Refused(ValueError):
     """The request breaks a rule; `problems` are the messages (one per problem)."""
 
@@ -162,13 +183,10 @@ def content_removed(*, session: Session, case: AbuseCase, now: datetime) -> list
         )
     ).all()
     reply(session=session, case=case, text="The customer reports the material removed.", now=now)
-    return (
-        request_review(
-            session=session, case=case, appeals=[Appeal(a.id, "removed") for a in pending], now=now
-        )
-        if pending
-        else []
-    )
+    if not pending:
+        return []
+    appeals = [Appeal(a.id, "removed") for a in pending]
+    return request_review(session=session, case=case, appeals=appeals, now=now)
 
 
 # -- the counter-notice (§512(g)) ------------------------------------------------------------
@@ -198,6 +216,8 @@ def _urls(data: Mapping[str, Any], case_url_set: set[str]) -> list[str]:
         raw = raw.splitlines()
     if not isinstance(raw, list) or not all(isinstance(u, str) for u in raw):
         raise Refused("data.urls: a list of the report's URLs")
+    if len(raw) > MAX_URLS:
+        raise Refused(f"data.urls: at most {MAX_URLS}")
     out: list[str] = []
     for line in (u.strip() for u in raw if u.strip()):
         url = normalise_url(line)
@@ -229,7 +249,7 @@ def counter_from_form(data: Mapping[str, Any], case_url_set: set[str]) -> Counte
     )
 
 
-def _counter_allowed(session: Session, case: AbuseCase) -> None:
+def _counter_allowed(case: AbuseCase) -> None:
     if case.category != Category.DMCA.value:
         raise Refused(
             "a counter-notice answers a copyright (DMCA) notice (17 U.S.C. §512(g)); reply or "
@@ -251,7 +271,7 @@ def receive_counter_notice(
 ) -> AbuseCounterNotice:
     """Check, store and forward a counter-notice (see the module doc); `Refused` names each
     missing §512(g)(3) element with the form field that carries it."""
-    _counter_allowed(session, case)
+    _counter_allowed(case)
     counter = counter_from_form(data, set(case_urls(session, case.id)))
     validation = validate_counter(counter)
     if validation.problems:
@@ -262,7 +282,7 @@ def receive_counter_notice(
             )
         )
     due = restore_on(now, restore_business_days(desk))
-    stored = {k: v for k, v in data.items() if isinstance(v, str | bool | list)}
+    stored = {k: data[k] for k in FORM_FIELDS if k in data}
     row = AbuseCounterNotice(
         id=new_id(), case_id=case.id, fields=stored, valid=True, received_on=now, restore_due_on=due
     )

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from veil.abuse.actions import ActionType
 from veil.abuse.notices import Category
 from veil.control import abuse_views as views
+from veil.control.changes import commit_change
 from veil.control.deps import (
     AbuseDesk,
     AbuseEdit,
@@ -299,8 +300,24 @@ def appeal(
     except Refused as exc:
         return _refused(exc)
     result = [views.mitigation(a) for a in actions]
-    session.commit()
+    _audit(session, caller, f"abuse.report.{review.type or 'appeal'}", case.id, now, result)
     return ok(result)
+
+
+def _audit(
+    session: Session, caller: Caller, action: str, resource_id: str, now: datetime, after: Any
+) -> None:
+    """Audit and commit (the desk's own log already holds the case's facts)."""
+    commit_change(
+        session=session,
+        actor=caller.actor,
+        action=action,
+        resource_type="abuse_case",
+        resource_id=resource_id,
+        now=now,
+        after=[a.model_dump(mode="json") for a in after] if isinstance(after, list) else after,
+        edge_visible=False,  # change_status bumped the version where the edge's view moved
+    )
 
 
 def _live(session: Session, case: AbuseCase) -> list[AbuseAction]:
@@ -328,7 +345,7 @@ def create_reply(
         due_process.reply(session=session, case=case, text=body.text, now=now)
     except Refused as exc:
         return _refused(exc)
-    session.commit()
+    _audit(session, caller, "abuse.report.reply", case.id, now, {"chars": len(body.text)})
     return ok(
         MessagePublic(
             party="customer",
@@ -359,12 +376,20 @@ def record_lawsuit(
     if counter is None or counter.case_id != case.id:
         raise not_found("counter-notice")
     details = {k: v for k, v in body.model_dump().items() if v}
+    now = state.now()
     try:
         due_process.record_lawsuit(
-            session=session, case=case, counter=counter, details=details, now=state.now()
+            session=session, case=case, counter=counter, details=details, now=now
         )
     except Refused as exc:
         return _refused(exc)
     result = views.counter_public(counter)
-    session.commit()
+    _audit(
+        session,
+        caller,
+        "abuse.report.lawsuit",
+        case.id,
+        now,
+        {"counter_notice": counter.id, **details},
+    )
     return ok(result)
