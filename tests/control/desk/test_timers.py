@@ -4,6 +4,8 @@ strikes expire and reverse, the repeat-infringer review appears, unanswered noti
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,7 +27,7 @@ from tests.control.desk.due_support import (
 from tests.control.harness import Api
 from veil.abuse.strikes import RepeatInfringerPolicy
 from veil.clock import FakeClock
-from veil.control.desk.timers import SUSPENSION_REVIEW
+from veil.control.desk.timers import SUSPENSION_REVIEW, run
 from veil.control.publish import compile_snapshot
 from veil.control.store.models import (
     AbuseCounterNotice,
@@ -224,3 +226,22 @@ async def test_escalation_delay_is_configurable_and_a_reply_answers(api: Api) ->
     assert case_row(api, answered).state == "customer_replied"
     clock.advance(timedelta(days=2).total_seconds())
     assert run_tick(api).escalated == [silent]
+
+
+async def test_the_timer_loop_restores_on_its_own(api: Api) -> None:
+    """`timers.run` (the desk's background loop) restores a due counter-notice without anyone
+    calling `tick`; cancelling it stops it."""
+    zone, case_id, clock = await _blocked_case(api)
+    await _counter_notice(api, zone, case_id)
+    clock.advance((RESTORE_DAY - state_of(api).now()).total_seconds())
+    loop = asyncio.create_task(run(state_of(api), every=0.02))
+    try:
+        deadline = asyncio.get_running_loop().time() + 10
+        while case_row(api, case_id).state != "restored":
+            assert asyncio.get_running_loop().time() < deadline, "not restored within 10 s"
+            await asyncio.sleep(0.02)
+    finally:
+        loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop
+    assert action_statuses(api, case_id) == ["removed"]
