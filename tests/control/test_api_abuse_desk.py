@@ -280,6 +280,23 @@ async def test_pending_legal_block_with_an_effective_date(api: Api) -> None:
     assert "is closed" in await error(closed, 400)
 
 
+async def test_undated_actions_wait_for_the_customer_unless_urgent(api: Api) -> None:
+    """Without a date a DMCA block is pending for 72 h (the customer may answer or ask for a
+    review); a phishing interstitial is active at once; a cache purge is done at once."""
+    use_clock(api)
+    zone = await shop(api)
+    dmca = await file(api, zone, "abuse_dmca", "/d")
+    phishing = await file(api, zone, "abuse_phishing", "/p")
+    block = await api.ok("POST", f"/veil/abuse/cases/{dmca}/actions", json={"type": "legal_block"})
+    assert (block["status"], block["effective_on"]) == ("pending", "2026-03-05T09:00:00Z")
+    warn = await api.ok(
+        "POST", f"/veil/abuse/cases/{phishing}/actions", json={"type": "phishing_interstitial"}
+    )
+    assert (warn["status"], warn["effective_on"]) == ("active", "2026-03-02T09:00:00Z")
+    purge = await api.ok("POST", f"/veil/abuse/cases/{dmca}/actions", json={"type": "cache_purge"})
+    assert purge["status"] == "active"
+
+
 async def test_statement_and_scope_validation(api: Api) -> None:
     """Bad actions are refused with the reason: an emptied Art. 17(3) field, countries on an
     interstitial, a non-ISO country, a URL not in the case, a dated purge, an unknown type. A
