@@ -14,6 +14,7 @@ from sqlalchemy import select
 from tests.control.harness import Api
 from veil.clock import FakeClock
 from veil.control.state import ControlState
+from veil.control.store.db import open_database
 from veil.control.store.models import (
     AbuseAction,
     AbuseCase,
@@ -295,6 +296,55 @@ async def test_undated_actions_wait_for_the_customer_unless_urgent(api: Api) -> 
     assert (warn["status"], warn["effective_on"]) == ("active", "2026-03-02T09:00:00Z")
     purge = await api.ok("POST", f"/veil/abuse/cases/{dmca}/actions", json={"type": "cache_purge"})
     assert purge["status"] == "active"
+
+
+async def test_action_commits_publish_the_bumped_version(api: Api) -> None:
+    """An action and its status change each bump the config version inside their transaction,
+    and the commit publishes exactly that version to the edges' long-polls."""
+    published: list[int] = []
+    state = state_of(api)
+    db = open_database(state.settings.effective_database_url, on_commit=published.append)
+    api.app.state.veil = dataclasses.replace(state, db=db)
+    state.db.dispose()
+    zone = await shop(api)
+    case_id = await file(api, zone, "abuse_dmca", "/v")
+    published.clear()
+    action = await api.ok(
+        "POST", f"/veil/abuse/cases/{case_id}/actions", json={"type": "legal_block"}
+    )
+    with db.read() as session:
+        assert published == [current_version(session=session)]
+    await api.ok("POST", f"/veil/abuse/actions/{action['id']}/take_effect")
+    with db.read() as session:
+        assert published[-1] == current_version(session=session) and len(published) == 2
+
+
+async def test_accounts_due_a_suspension_review_are_flagged(api: Api) -> None:
+    """Three active copyright strikes (the default policy) flag every queue row of the account
+    for suspension review; another account's rows are not flagged."""
+    zone = await shop(api)
+    cases = [await file(api, zone, "abuse_dmca", f"/s{n}") for n in range(3)]
+    other = await api.ok(
+        "POST", "/accounts", json={"name": "Other", "contact_email": "ops@other.example"}
+    )
+    clean = await api.ok(
+        "POST", "/zones", json={"name": "clean.example", "account": {"id": other["id"]}}
+    )
+    await api.ok(
+        "POST",
+        f"/zones/{clean['id']}/dns_records",
+        json={"type": "A", "name": "clean.example", "content": ORIGIN, "proxied": True},
+    )
+    elsewhere = await file(api, clean, "abuse_dmca", "/x")
+    for n, case_id in enumerate(cases):
+        action = await api.ok(
+            "POST", f"/veil/abuse/cases/{case_id}/actions", json={"type": "legal_block"}
+        )
+        await api.ok("POST", f"/veil/abuse/actions/{action['id']}/take_effect")
+        flags = {r["id"]: r["suspension_review"] for r in await queue(api)}
+        assert flags[cases[0]] is (n == 2) and flags[elsewhere] is False
+    detail = await api.ok("GET", f"/veil/abuse/cases/{cases[0]}")
+    assert detail["suspension_review"] is True and len(detail["strikes"]) == 3
 
 
 async def test_statement_and_scope_validation(api: Api) -> None:
