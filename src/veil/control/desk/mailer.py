@@ -233,7 +233,7 @@ class Mailer:
         message = compose(mail, mail_from=self._from, from_name=self._from_name, now=self._now())
         try:
             refused, _ = await client.send_message(message)
-        except (aiosmtplib.SMTPException, OSError) as exc:
+        except Exception as exc:  # refused, disconnected, unencodable: this letter's error
             return f"{type(exc).__name__}: {exc}"
         if refused:
             return "; ".join(f"{to}: {code} {text}" for to, (code, text) in refused.items())
