@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from veil.abuse.email_notice import email_answer, find_urls, html_to_text, parse_email
+from veil.abuse.email_notice import email_answer, find_urls, parse_email
 from veil.abuse.letters import Letter
+from veil.abuse.mailtext import html_to_text
 from veil.abuse.notices import Notice, Status, validate
 
 STATEMENTS = (
