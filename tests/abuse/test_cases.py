@@ -45,6 +45,8 @@ awaiting_customer escalate escalated
 awaiting_customer close closed
 customer_replied reply_requested awaiting_customer
 customer_replied action_proposed action_pending
+customer_replied action_effective action_active
+customer_replied contested in_review
 customer_replied escalate escalated
 customer_replied close closed
 action_pending action_effective action_active
@@ -65,6 +67,7 @@ restored close closed
 escalated customer_replied customer_replied
 escalated action_proposed action_pending
 escalated action_effective action_active
+escalated contested in_review
 escalated close closed
 """
 LEGAL_STEPS = [tuple(line.split()) for line in LEGAL.strip().splitlines()]

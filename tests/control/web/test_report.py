@@ -202,3 +202,38 @@ async def test_posts_per_address_are_rate_limited(api: Api) -> None:
     assert int(response.headers["retry-after"]) > 0
     with api.app.state.veil.db.read() as session:
         assert session.scalar(select(func.count()).select_from(AbuseCase)) == 0
+
+
+async def test_throttled_reporter_gets_a_429_page_not_an_error(api: Api) -> None:
+    """A reporter whose recent notices were mostly invalid gets the "too many invalid reports"
+    page with Retry-After from the form, and no case is opened."""
+    from datetime import timedelta
+
+    from veil.abuse.notices import Notice
+    from veil.control.desk.intake import file_notice
+
+    await proxied_zone(api)
+    state = api.app.state.veil
+    for n in range(5):
+        with state.db.write() as session:
+            file_notice(
+                session=session,
+                desk=state.desk,
+                notice=Notice.from_fields(
+                    {
+                        **DMCA,
+                        "act": "abuse_dmca",
+                        "original_work": "",
+                        "urls": f"https://shop.example/{n}",
+                    }
+                ),
+                channel="api",
+                now=state.now() - timedelta(minutes=10 - n),
+            )
+            session.commit()
+    before = len(_cases(api))
+    async with browser(api) as client:
+        response = await client.post("/abuse/new/abuse_dmca", data=DMCA)
+    assert response.status_code == 429, response.text[:500]
+    assert "too many invalid reports" in response.text and "Retry-After" in response.headers
+    assert len(_cases(api)) == before

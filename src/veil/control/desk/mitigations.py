@@ -186,9 +186,12 @@ def _follow_case(session: Session, case: AbuseCase, action: AbuseAction, now: da
     try:
         move(session=session, case=case, event=event, now=now)
     except IllegalTransition:
-        if state not in {CaseState.ACTION_ACTIVE, CaseState.ACTION_PENDING}:
+        # The action is what the edge enforces; the case state summarises it. A case already
+        # past this step (a second action on an acting case, a review while another action is
+        # in review, a restored or closed case) keeps its state rather than block the action.
+        if state is CaseState.RECEIVED:
             raise
-        return  # a second action on a case already acting
+        return
     if action.status == Status.ACTIVE.value:
         case.acted_on = case.acted_on or now
         _strike(session, case, now)

@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from veil.abuse.notices import Notice, Problem, Status, validate
 from veil.control.desk.intake import Receipt, file_notice
+from veil.control.desk.reputation import Throttled
 from veil.control.state import ControlState
 from veil.control.web.catalog import FORMS, FormSpec, field_for, spec_for
 from veil.control.web.formdata import FormRejected, client_address, limiter, read_form
@@ -136,7 +137,17 @@ async def submit(request: Request, report_type: str) -> HTMLResponse:
     verdict = validate(notice)
     if verdict.status is Status.INVALID:
         return form_page(request, spec, values, verdict.problems, status=422)
-    receipts = await run_in_threadpool(_file, state, notice)
+    try:
+        receipts = await run_in_threadpool(_file, state, notice)
+    except Throttled as exc:  # a reporter whose notices are repeatedly invalid
+        wait = max(0.0, (exc.retry_at - state.now()).total_seconds())
+        return problem_page(
+            request,
+            429,
+            "Too many invalid reports",
+            str(exc),
+            headers={"Retry-After": str(int(wait) + 1)},
+        )
     return page(
         request,
         "receipt.html",
