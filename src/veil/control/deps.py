@@ -128,9 +128,7 @@ AccountEdit = Annotated[Caller, Depends(require(Permission.ACCOUNT_EDIT))]
 TokenEdit = Annotated[Caller, Depends(require(Permission.TOKEN_EDIT))]
 CachePurge = Annotated[Caller, Depends(require(Permission.CACHE_PURGE))]
 EdgeRead = Annotated[Caller, Depends(require(Permission.EDGE_READ))]
-AbuseReport = Annotated[
-    Caller, Depends(require(Permission.ABUSE_REPORT, Permission.ABUSE_DESK))
-]
+AbuseReport = Annotated[Caller, Depends(require(Permission.ABUSE_REPORT, Permission.ABUSE_DESK))]
 AbuseRead = Annotated[Caller, Depends(require(Permission.ABUSE_READ, Permission.ABUSE_EDIT))]
 AbuseEdit = Annotated[Caller, Depends(require(Permission.ABUSE_EDIT))]
 AbuseDesk = Annotated[Caller, Depends(require(Permission.ABUSE_DESK))]
