@@ -272,3 +272,31 @@ async def test_address_in_use_is_one_clear_error(env: Env) -> None:
     state = replace(env.state, settings=replace(env.state.settings, abuse=taken))
     with pytest.raises(IntakeError, match=rf"cannot listen on 127.0.0.1:{env.port} for abuse mail"):
         await SmtpIntake(state).start()
+
+
+async def test_throttled_reporter_is_refused_without_a_retry(env: Env) -> None:
+    """A reporter whose recent notices were mostly invalid is refused with a permanent
+    5.7.1 naming the reason (a 4xx would make their server retry), and no case is opened."""
+    from datetime import timedelta
+
+    from veil.abuse.notices import Notice
+    from veil.control.desk.intake import file_notice
+
+    for n in range(5):
+        with env.state.db.write() as session:
+            file_notice(
+                session=session,
+                desk=env.state.desk,
+                notice=Notice.from_fields(
+                    {"act": "abuse_dmca", "email": REPORTER, "urls": f"https://shop.example/{n}"}
+                ),
+                channel="api",
+                now=env.state.now() - timedelta(minutes=10 - n),
+            )
+            session.commit()
+    before = len(env.cases())
+    with pytest.raises(aiosmtplib.SMTPDataError) as refused:
+        await env.send(notice())
+    assert refused.value.code == 550 and refused.value.message.startswith("5.7.1")
+    assert "too many invalid reports" in refused.value.message
+    assert len(env.cases()) == before

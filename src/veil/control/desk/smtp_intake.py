@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session as DbSession
 from veil.abuse.email_notice import EmailNotice, email_answer, parse_email
 from veil.abuse.notices import Notice
 from veil.control.desk.intake import Receipt, file_notice, repair_notice
+from veil.control.desk.reputation import Throttled
 from veil.control.desk.workflow import note_message
 from veil.control.state import ControlState
 from veil.control.store.models import AbuseCase, Account, MailOutbox
@@ -87,6 +88,8 @@ class IntakeHandler:
             )
         try:
             outcome = await asyncio.to_thread(take_mail, self._state, read)
+        except Throttled as exc:  # repeatedly invalid notices: refuse, do not ask for a retry
+            return f"550 5.7.1 {str(exc)[:400]}"
         except Exception:
             log.exception("filing an e-mailed notice failed")
             return "451 4.3.0 The notice could not be stored now; please send it again later"
