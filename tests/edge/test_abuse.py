@@ -136,4 +136,4 @@ def test_pass_cookie_is_bound_to_host_block_and_time() -> None:
 
 def test_cookie_parsing() -> None:
     """Cookie fields split into name/value pairs; the first of a name wins."""
-    assert cookies([b"a=1; b=\"2\"", b"a=3;c"]) == {"a": "1", "b": "2"}
+    assert cookies([b'a=1; b="2"', b"a=3;c"]) == {"a": "1", "b": "2"}
