@@ -77,7 +77,7 @@ class AbuseSettings:
     mail_from: str = "abuse@veil.localhost"
     asn_mmdb: Path | None = None  # MaxMind-format IP-to-ASN database (GeoLite2-ASN shape)
     rdap_bootstrap: Path | None = None  # IANA RDAP bootstrap file (ipv4.json / ipv6.json)
-    rdap_timeout: float = 2.0
+    rdap_timeout: float = 0.8  # the receipt must come in under 1 s
     operator_name: str = "Veil"
     agent_name: str = ""  # the designated agent (17 U.S.C. §512(c)(2))
     agent_address: str = ""

@@ -56,6 +56,17 @@ def throwaway_schema(prefix: str = "veil_test") -> Iterator[str]:
 
 # Children first. DELETE beats TRUNCATE by far on tables this small.
 RESET_TABLES = (
+    "mail_outbox",
+    "abuse_log",
+    "abuse_strikes",
+    "abuse_counter_notices",
+    "abuse_disclosures",
+    "abuse_messages",
+    "abuse_actions",
+    "abuse_case_urls",
+    "abuse_cases",
+    "abuse_reporters",
+    "account_hosts",
     "cache_purges",
     "dns_records",
     "zone_settings",

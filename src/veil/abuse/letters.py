@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from veil.abuse.counter import CounterNotice
 from veil.abuse.notices import Notice, Problem
 
 NOT_ON_NETWORK = "not on our network"
@@ -151,3 +152,75 @@ def to_host(
     return Letter(
         subject=f"[case {case_id}] Abuse report: {domain} ({origin})", body="\n".join(lines)
     )
+
+
+def counter_notice_lines(counter: CounterNotice, *, email: str, response: str) -> list[str]:
+    """The counter-notice as the customer signed it, element by element (§512(g)(3)(A)-(D))."""
+    lines = [
+        f"Name: {counter.name}",
+        f"Address: {counter.address}",
+        f"Telephone: {counter.tele}",
+    ]
+    if email.strip():
+        lines.append(f"E-mail: {email.strip()}")
+    lines += [
+        f"Material removed: {counter.material}",
+        f"Where it appeared: {counter.location}",
+        "Statement: under penalty of perjury, the customer has a good faith belief that the "
+        "material was removed or disabled as a result of mistake or misidentification.",
+        "Consent: the customer consents to the jurisdiction of the competent US federal district "
+        "court and will accept service of process from the person who sent the notice.",
+    ]
+    if response.strip():
+        lines += ["", "The customer's explanation:", response.strip()]
+    lines += ["", f"Signature: {counter.signature}"]
+    return lines
+
+
+def counter_notice_to_reporter(
+    *, case_id: str, counter: CounterNotice, email: str, response: str, restore_on: str
+) -> Letter:
+    """§512(g)(2)(B): a copy of the counter-notice to the notice's sender, with the date the
+    material comes back unless they tell us of an action filed to restrain the customer."""
+    lines = [
+        f"The customer answered your notice (case {case_id}) with a counter-notice under "
+        "17 U.S.C. §512(g)(3). A copy follows.",
+        "",
+        *counter_notice_lines(counter, email=email, response=response),
+        "",
+        f"We will restore the material on {restore_on} (§512(g)(2)(C)) unless, before then, "
+        "you tell us that you have filed an action seeking a court order to restrain the "
+        f"customer from the infringing activity. Reply to this message quoting case {case_id}.",
+    ]
+    return Letter(subject=f"[case {case_id}] Counter-notice received", body="\n".join(lines))
+
+
+def restored(*, case_id: str, urls: Sequence[str], to_reporter: bool) -> Letter:
+    """The material is back after a counter-notice and no lawsuit (§512(g)(2)(C))."""
+    who = (
+        "No notice of a filed action reached us within the legal window"
+        if to_reporter
+        else "The complainant did not tell us of a filed action within the legal window"
+    )
+    lines = [
+        f"{who}, so the material of case {case_id} has been restored (17 U.S.C. §512(g)(2)(C)):",
+        *(f"  {url}" for url in urls),
+    ]
+    if not to_reporter:
+        lines += ["", "The strike this case had placed on your account is withdrawn."]
+    return Letter(subject=f"[case {case_id}] Material restored", body="\n".join(lines))
+
+
+def lawsuit_to_customer(*, case_id: str) -> Letter:
+    """The complainant showed a filed action: the material stays down (§512(g)(2)(C))."""
+    body = (
+        f"The person who sent the notice in case {case_id} has told us that they filed an "
+        "action seeking a court order to restrain you from the activity. The material "
+        "therefore stays unavailable (17 U.S.C. §512(g)(2)(C)); the court decides."
+    )
+    return Letter(subject=f"[case {case_id}] Lawsuit filed: material stays down", body=body)
+
+
+def to_operator(*, case_id: str, subject: str, text: str) -> Letter:
+    """A note for the desk's operator (an escalation, a repeat-infringer review)."""
+    return Letter(subject=f"[case {case_id}] {subject}", body=text)

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from veil import __version__
 from veil.clock import SYSTEM_CLOCK, Clock
+from veil.control.desk.background import run_desk
 from veil.control.desk.context import DeskContext
 from veil.control.desk.lookup import build_finder
 from veil.control.envelope import install_handlers
@@ -24,6 +25,7 @@ from veil.control.routers import api_router
 from veil.control.schemas.common import ErrorEnvelope
 from veil.control.state import ControlState
 from veil.control.store.db import open_database
+from veil.control.web import web_router
 from veil.settings import ControlSettings, format_hostport
 
 API_PREFIX = "/client/v4"
@@ -104,7 +106,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with run_desk(control_state(app)) as desk:  # SMTP intake, mailer, timers
+            app.state.desk = desk
+            yield
         state = control_state(app)
         state.hub.close()
         state.db.dispose()
@@ -123,5 +127,6 @@ def create_app(
     )
     install_handlers(app)
     app.include_router(api_router, prefix=API_PREFIX)
+    app.include_router(web_router)  # the abuse desk's public pages (no account, no schema)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from veil.clock import SYSTEM_CLOCK, Clock
 from veil.control.changes import commit_change
+from veil.control.desk.lookup import build_finder
 from veil.control.publish import origin_settings
 from veil.control.records import OriginPolicy, RecordSpec
 from veil.control.schemas.accounts import AccountCreate
@@ -224,6 +225,7 @@ def prepare(
     OriginPolicy.from_addresses(  # refuse bad --edge-address values before anything else
         allow_private=settings.allow_private_origins, addresses=settings.edge_addresses
     )
+    build_finder(settings.abuse)  # an unreadable --asn-mmdb / --rdap-bootstrap: one line, now
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     url = settings.effective_database_url
     migrate(url)

@@ -36,7 +36,9 @@ from veil.control.desk.context import DeskContext
 from veil.control.desk.hosting import HostingProvider, hosting_provider
 from veil.control.desk.log import append_log
 from veil.control.desk.outbox import queue_mail
+from veil.control.desk.reputation import check_reputation
 from veil.control.desk.routing import origin_for_host, zone_for_host
+from veil.control.desk.trusted import disclose_origin_to_trusted
 from veil.control.desk.workflow import disclose, move, note_message
 from veil.control.store.models import (
     AbuseCase,
@@ -213,6 +215,8 @@ def forward(*, session: Session, desk: DeskContext, case: AbuseCase, now: dateti
         )
     case.forwarded_on = now
     move(session=session, case=case, event=CaseEvent.FORWARDED, now=now)
+    # operator's queue: a trusted reporter receives the origin address (veil.control.desk.trusted)
+    disclose_origin_to_trusted(session=session, desk=desk, case=case, now=now)
 
 
 def _send(
@@ -309,6 +313,8 @@ def file_notice(
 ) -> list[Receipt]:
     """Take one notice in (see the module doc); the caller commits."""
     reporter = reporter_for(session=session, email=notice.email, name=notice.name, now=now)
+    # operator's queue: a throttled reporter's notice raises Throttled (HTTP 429)
+    check_reputation(session=session, reporter=reporter, now=now)
     trusted = is_trusted(reporter, desk, now)
     if reporter is not None:
         reporter.last_active_on = now

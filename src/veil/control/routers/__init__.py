@@ -5,7 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from veil.control.routers import (
+    abuse_cases,
+    abuse_desk,
+    abuse_records,
     abuse_reports,
+    account_hosts,
     accounts,
     audit,
     cache_settings,
@@ -21,6 +25,7 @@ api_router = APIRouter()
 for module in (
     tokens,
     accounts,
+    account_hosts,
     zones,
     dns_records,
     zone_settings,
@@ -29,5 +34,8 @@ for module in (
     edge,
     audit,
     abuse_reports,
+    abuse_records,
+    abuse_desk,
+    abuse_cases,
 ):
     api_router.include_router(module.router)

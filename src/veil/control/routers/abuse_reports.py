@@ -21,7 +21,8 @@ from veil.abuse.xarf import XarfError, is_xarf
 from veil.abuse.xarf import notice_fields as xarf_fields
 from veil.control.deps import AbuseReport, Caller, ListPage, SessionDep, StateDep, WriteSessionDep
 from veil.control.desk.intake import Receipt, file_notice
-from veil.control.envelope import bad_request, not_found, ok, page_info
+from veil.control.desk.reputation import Throttled
+from veil.control.envelope import ApiError, bad_request, not_found, ok, page_info
 from veil.control.schemas.abuse_reports import FiledEnvelope, SubmittedReport
 from veil.control.schemas.common import Envelope, Message
 from veil.control.store.models import AbuseCase, AbuseCaseUrl, AbuseReporter, Account
@@ -31,6 +32,7 @@ from veil.control.tokens import Permission
 router = APIRouter(prefix="/accounts/{account_id}/abuse-reports", tags=["abuse reports"])
 MAX_FIELD_CHARS = 20_000
 CODE_REPORT = 10400  # a report we took but cannot act on as sent
+CODE_THROTTLED = 10429  # a throttled reporter's report came too soon (429)
 
 # Cloudflare's short type codes (the `type` of a listed report)
 TYPE_CODES = {
@@ -114,9 +116,14 @@ def create_report(
     _account(session, account_id)
     notice = _notice(report_type, body)
     channel = "xarf" if is_xarf(body) else "api"
-    receipts = file_notice(
-        session=session, desk=state.desk, notice=notice, channel=channel, now=state.now()
-    )
+    now = state.now()
+    try:
+        receipts = file_notice(
+            session=session, desk=state.desk, notice=notice, channel=channel, now=now
+        )
+    except Throttled as exc:  # reporter reputation (veil.control.desk.reputation)
+        wait = max(1, int((exc.retry_at - now).total_seconds()))
+        raise ApiError(429, CODE_THROTTLED, str(exc), headers={"Retry-After": str(wait)}) from None
     _link_reporter(session, receipts, caller)
     session.commit()
     invalid = any(r.validation == Status.INVALID.value for r in receipts)
