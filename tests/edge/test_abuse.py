@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from veil.edge.abuse import (
     PASS_SECONDS,
@@ -137,3 +139,18 @@ def test_pass_cookie_is_bound_to_host_block_and_time() -> None:
 def test_cookie_parsing() -> None:
     """Cookie fields split into name/value pairs; the first of a name wins."""
     assert cookies([b'a=1; b="2"', b"a=3;c"]) == {"a": "1", "b": "2"}
+
+
+@given(
+    st.text(alphabet="abAB0937DEFe-._~!$&'()*+,;=:@/?%#. é", max_size=30),
+    st.sampled_from(["site.test", "xn--bcher-kva.example", "127.0.0.1", "a_b.test"]),
+)
+def test_fast_path_agrees_with_normalise_url(path: str, host: str) -> None:
+    """The shortcut for already-canonical targets gives exactly normalise_url's key."""
+    target = "/" + path
+    expected = match_key("http://" + host + target)
+    keys = visitor_keys(host, target.encode())
+    if expected is None:
+        assert keys == ()
+    else:
+        assert keys[0] == expected

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("veil.edge.abuse")
 CONTINUE_PATH = "/.veil/abuse/continue"  # answered by the edge on zones with interstitials
+CONTINUE_TARGET = CONTINUE_PATH.encode()
 NONCE_COOKIE = "veil_warn"  # double-submit nonce: the continue link works only for its viewer
 NONCE_SECONDS = 600
 KEY_FILE = "abuse-pass.key"
@@ -58,8 +59,7 @@ class AbuseGate:
         index = self.indexes.get(zone_id)
         if index is None:
             return False
-        path = ex.target.split(b"?", 1)[0]
-        if path == CONTINUE_PATH.encode():
+        if ex.target.startswith(CONTINUE_TARGET) and ex.target.split(b"?", 1)[0] == CONTINUE_TARGET:
             self._continue(ex, index)
             return True
         found = abuse.candidates(index, abuse.visitor_keys(ex.host, ex.target))
