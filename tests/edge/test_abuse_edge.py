@@ -127,6 +127,19 @@ def test_geo_scoped_block_without_country_source_fails_closed(
     assert get(edge, "/geo").status_code == 451
 
 
+def test_unreadable_geoip_database_fails_closed(
+    run_edge: Any, origin_port: int, tmp_path: Path
+) -> None:
+    """A --geoip-mmdb that is no database: geo-scoped blocks apply to everyone (logged)."""
+    broken = tmp_path / "broken.mmdb"
+    broken.write_bytes(b"not a maxmind database")
+    doc = _doc(origin_port, _block("g3", "legal_block", "https://site.test/geo", countries=["DE"]))
+    edge = run_edge(doc, "--geoip-mmdb", str(broken))
+    assert get(edge, "/geo").status_code == 451
+    assert get(edge, "/geo").status_code == 451
+    assert get(edge, "/other").status_code == 200
+
+
 def _cookie(response: httpx.Response, name: str) -> str:
     for line in response.headers.get_list("set-cookie"):
         if line.startswith(name + "="):
@@ -158,6 +171,15 @@ def test_phishing_interstitial_click_through(run_edge: Any, origin_port: int) ->
         headers={"Host": "site.test", "Cookie": f"veil_warn={nonce}"},
     )
     assert other_host.headers["location"] == "/"  # never an open redirect
+    injected = get(edge, f"/.veil/abuse/continue?b=ph1&n={nonce}&to=/x%0D%0ASet-Cookie:%20a=b")
+    assert injected.status_code == 400  # no nonce cookie; and with it, the path is escaped:
+    escaped = httpx.get(
+        f"http://127.0.0.1:{edge.port}/.veil/abuse/continue?b=ph1&n={nonce}"
+        "&to=/x%0D%0ASet-Cookie:%20a=b",
+        headers={"Host": "site.test", "Cookie": f"veil_warn={nonce}"},
+    )
+    assert escaped.headers["location"] == "/x%0D%0ASet-Cookie:%20a=b"
+    assert "a=b" not in " ".join(escaped.headers.get_list("set-cookie"))
 
 
 def test_account_suspension_answers_every_url(run_edge: Any, origin_port: int) -> None:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("veil.edge.abuse")
 CONTINUE_PATH = "/.veil/abuse/continue"  # answered by the edge on zones with interstitials
 CONTINUE_TARGET = CONTINUE_PATH.encode()
+LOCATION_SAFE = "/?#[]@!$&'()*+,;=:%-._~"  # RFC 3986 reserved and unreserved characters
 NONCE_COOKIE = "veil_warn"  # double-submit nonce: the continue link works only for its viewer
 NONCE_SECONDS = 600
 KEY_FILE = "abuse-pass.key"
@@ -48,6 +49,7 @@ class AbuseGate:
         self._reader: Any = None
         self._secret: bytes | None = None
         self._warned_no_geo = False
+        self._geo_broken = False  # the database could not be read: fail closed (logged)
 
     def install(self, snapshot: Snapshot) -> None:
         self.indexes = {z.id: abuse.build_index(z.abuse) for z in snapshot.zones if z.abuse}
@@ -125,13 +127,14 @@ class AbuseGate:
             return ex.synth_status(400, "Bad request", "This warning link has expired.")
         if not back.startswith("/") or back.startswith("//") or "\\" in back:
             back = "/"  # never an open redirect to another site
+        back = urllib.parse.quote(back, safe=LOCATION_SAFE)  # no CR/LF, no raw non-ASCII
         expires = int(time.time()) + abuse.PASS_SECONDS
         value = abuse.sign_pass(self._key(), host=ex.host, block_id=block_id, expires=expires)
         name = abuse.pass_cookie_name(block_id)
         cookie = f"{name}={value}; Path=/; Max-Age={abuse.PASS_SECONDS}; HttpOnly; SameSite=Lax"
         headers: list[Header] = [
             NO_STORE,
-            (b"Location", back.encode("latin-1")),
+            (b"Location", back.encode("ascii")),
             (b"Set-Cookie", cookie.encode()),
             (b"Set-Cookie", f"{NONCE_COOKIE}=; Path=/; Max-Age=0".encode()),
             (b"Content-Type", b"text/plain; charset=utf-8"),
@@ -153,7 +156,8 @@ class AbuseGate:
         )
 
     def _country(self, ex: Exchange) -> tuple[str | None, bool]:
-        """(ISO code or None, whether any country source is configured)."""
+        """(ISO code or None, whether any country source is usable). The trusted field wins
+        when the request has it; then the database; with neither, fail closed (logged once)."""
         if self._header:
             for name, value in ex.request_headers:
                 if name.lower() == self._header:
@@ -161,35 +165,44 @@ class AbuseGate:
                     return (code if len(code) == 2 and code.isalpha() else None), True
             if self.settings.geoip_mmdb is None:
                 return None, True
-        if self.settings.geoip_mmdb is not None:
-            return self._lookup(ex.client.client_ip), True
+        reader = self._open_reader() if self.settings.geoip_mmdb is not None else None
+        if reader is not None:
+            return _country_of(reader, ex.client.client_ip), True
         if not self._warned_no_geo:
             self._warned_no_geo = True
             log.warning(
-                "a geo-scoped legal block is enforced worldwide: no --geoip-mmdb or "
+                "a geo-scoped legal block is enforced worldwide: no usable --geoip-mmdb or "
                 "--country-header tells this edge a visitor's country (failing closed)"
             )
         return None, False
 
-    def _lookup(self, ip: str) -> str | None:
-        if self._reader is None:
+    def _open_reader(self) -> Any:
+        """The GeoIP database, opened once per worker; None when it cannot be read."""
+        if self._reader is None and not self._geo_broken:
             import maxminddb  # only edges with geo-scoped blocks pay for it
 
-            path = self.settings.geoip_mmdb
-            assert path is not None
-            self._reader = maxminddb.open_database(str(path))
-        try:
-            record = self._reader.get(ip)
-        except ValueError:
-            return None
-        country = record.get("country") if isinstance(record, dict) else None
-        code = country.get("iso_code") if isinstance(country, dict) else None
-        return code.upper() if isinstance(code, str) else None
+            try:
+                self._reader = maxminddb.open_database(str(self.settings.geoip_mmdb))
+            except (OSError, ValueError, RuntimeError) as exc:  # InvalidDatabaseError
+                log.error("cannot read --geoip-mmdb %s: %s", self.settings.geoip_mmdb, exc)
+                self._geo_broken = True
+        return self._reader
 
     def _key(self) -> bytes:
         if self._secret is None:
             self._secret = load_secret(self.settings.state_dir / KEY_FILE)
         return self._secret
+
+
+def _country_of(reader: Any, ip: str) -> str | None:
+    """`country.iso_code` of the address in a MaxMind-format country database."""
+    try:
+        record = reader.get(ip)
+    except ValueError:  # not an IP address (a unix socket peer)
+        return None
+    country = record.get("country") if isinstance(record, dict) else None
+    code = country.get("iso_code") if isinstance(country, dict) else None
+    return code.upper() if isinstance(code, str) else None
 
 
 def load_secret(path: Path) -> bytes:
