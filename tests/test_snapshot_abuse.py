@@ -62,6 +62,11 @@ def test_old_snapshot_without_abuse_loads() -> None:
         ({"effective_at": "soon"}, "effective_at"),
         ({"id": None}, "'id'"),
         ({"statement_url": 5}, "statement_url"),
+        ({"statement_url": "https://x.example/a\r\nSet-Cookie: a=b"}, "Link field"),
+        ({"statement_url": "https://x.example/a>; rel=x"}, "Link field"),
+        ({"statement_url": "javascript:alert(1)"}, "Link field"),
+        ({"id": "a;b"}, "abuse id"),
+        ({"id": ""}, "abuse id"),
     ],
 )
 def test_bad_abuse_entries_are_refused(change: dict[str, Any], message: str) -> None:

@@ -317,13 +317,22 @@ def _abuse_from_dict(doc: Any) -> AbuseBlock:
         raise SnapshotError("abuse countries must be ISO 3166-1 alpha-2 codes (upper case)")
     if countries and kind != "legal_block":
         raise SnapshotError(f"abuse {kind} cannot be scoped to countries")
+    block_id = _get(doc, "id", str)
+    if not (0 < len(block_id) <= 64 and block_id.isascii() and block_id.replace("-", "").isalnum()):
+        raise SnapshotError("abuse id must be 1-64 letters, digits or hyphens")  # a cookie name
+    statement_url = _get(doc, "statement_url", str)
+    if statement_url and not (
+        statement_url.startswith(("http://", "https://"))
+        and all(0x20 < ord(c) < 0x7F and c not in '<>"' for c in statement_url)
+    ):
+        raise SnapshotError("abuse statement_url must be an http(s) URL (it goes in a Link field)")
     return AbuseBlock(
-        id=_get(doc, "id", str),
+        id=block_id,
         kind=kind,
         targets=targets,
         countries=countries,
         effective_at=float(_get(doc, "effective_at", (int, float))),
-        statement_url=_get(doc, "statement_url", str),
+        statement_url=statement_url,
     )
 
 

@@ -11,7 +11,7 @@ from tests.control.harness import Api
 from veil.control.publish import compile_snapshot
 from veil.control.store.db import open_database
 from veil.control.store.models import AbuseAction, AbuseCase, Account, Zone, new_id
-from veil.snapshot import AbuseBlock, snapshot_from_dict
+from veil.snapshot import AbuseBlock, snapshot_from_dict, snapshot_to_dict
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 BASE = "https://veil.example"
@@ -221,3 +221,22 @@ async def test_zone_is_pending_until_the_account_contact_is_verified(api: Api) -
     shown = await api.ok("GET", f"/zones/{zone['id']}")
     assert shown["status"] == "active" and shown["meta"] == {}
     assert await api.ok("GET", "/zones", params={"status": "pending"}) == []
+
+
+def test_statement_links_are_escaped_for_the_link_field(db_url: str) -> None:
+    """An odd public URL is escaped (or dropped when not http(s)): the edge never refuses it."""
+    db = open_database(db_url)
+    with db.write() as session:
+        zone = _zone(session, _account(session), "shop.example")
+        session.flush()
+        row = _action(session, _case(session, zone))
+        session.commit()
+    with db.read() as session:
+        spaced = compile_snapshot(session=session, created_at=0.0, statement_base="https://x/a b")
+    with db.read() as session:
+        bare = compile_snapshot(session=session, created_at=0.0, statement_base="veil.example")
+    db.dispose()
+    assert spaced.zones[0].abuse[0].statement_url == f"https://x/a%20b/abuse/statements/{row.id}"
+    assert bare.zones[0].abuse[0].statement_url == ""
+    for snap in (spaced, bare):
+        assert snapshot_from_dict(snapshot_to_dict(snap)) == snap

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Sequence
+from urllib.parse import quote
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -35,6 +36,7 @@ from veil.snapshot import ABUSE_KINDS, AbuseBlock
 log = logging.getLogger("veil.control.publish")
 ENFORCED_STATUSES = (Status.ACTIVE.value, Status.PENDING.value)
 STATEMENT_PATH = "/abuse/statements/"
+URL_SAFE = "/?#[]@!$&'()*+,;=:%-._~"  # RFC 3986 reserved and unreserved characters
 
 
 def live_zones(*, session: Session, zones: Sequence[Zone]) -> list[Zone]:
@@ -51,8 +53,9 @@ def live_zones(*, session: Session, zones: Sequence[Zone]) -> list[Zone]:
 
 
 def statement_url(base: str, action_id: str) -> str:
-    """The public statement page of an action (`{public_url}/abuse/statements/{id}`)."""
-    return f"{base.rstrip('/')}{STATEMENT_PATH}{action_id}"
+    """The public statement page of an action (`{public_url}/abuse/statements/{id}`), escaped
+    to what a `Link` field may carry (the snapshot refuses anything else)."""
+    return quote(f"{base.rstrip('/')}{STATEMENT_PATH}{action_id}", safe=URL_SAFE)
 
 
 def _block(row: AbuseAction, statement_base: str) -> AbuseBlock | None:
@@ -61,7 +64,8 @@ def _block(row: AbuseAction, statement_base: str) -> AbuseBlock | None:
     canonical = tuple(n.canonical for t in targets if (n := normalise_url(t)) is not None)
     countries = tuple(sorted({str(c).strip().upper() for c in row.countries or []}))
     malformed = (
-        len(canonical) != len(targets)
+        not (row.id.isascii() and row.id.isalnum())
+        or len(canonical) != len(targets)
         or not all(len(c) == 2 and c.isascii() and c.isalpha() for c in countries)
         or (countries and row.type != "legal_block")
         or (not canonical and row.type != "account_suspend")
@@ -76,7 +80,9 @@ def _block(row: AbuseAction, statement_base: str) -> AbuseBlock | None:
         targets=canonical,
         countries=countries,
         effective_at=row.effective_on.timestamp() if pending else 0.0,
-        statement_url=statement_url(statement_base, row.id) if statement_base else "",
+        statement_url=statement_url(statement_base, row.id)
+        if statement_base.startswith(("http://", "https://"))
+        else "",
     )
 
 
