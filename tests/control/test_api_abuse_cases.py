@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from tests.control.desk.due_support import (
     COUNTER,
+    DMCA,
     ORIGIN,
     action_statuses,
     block,
@@ -27,7 +28,9 @@ from tests.control.desk.due_support import (
 )
 from tests.control.harness import BASE, Api
 from veil.abuse.actions import ActionEvent
+from veil.control.desk.intake import reporter_for
 from veil.control.desk.mitigations import change_status
+from veil.control.desk.trusted import vet
 from veil.control.store.models import AbuseAction, AbuseMessage, AuditEntry
 
 
@@ -306,3 +309,25 @@ async def test_content_removed_puts_pending_blocks_in_review_and_is_audited(api:
             session.scalars(select(AbuseMessage.kind).where(AbuseMessage.case_id == case_id))
         )
     assert {"reply", "review_request"} <= kinds
+
+
+async def test_customer_sees_that_a_trusted_reporter_received_the_origin(api: Api) -> None:
+    """A vetted reporter's notice: the customer's view lists the disclosure of the origin
+    address to that trusted reporter (who, what, why, when) — without the address itself."""
+    zone = await proxied_zone(api)
+    state = state_of(api)
+    with state.db.write() as session:
+        reporter = reporter_for(
+            session=session, email=DMCA["email"], name=DMCA["name"], now=state.now()
+        )
+        assert reporter is not None
+        session.flush()
+        vet(reporter=reporter, agreement="TRA-7", since=state.now(), now=state.now())
+        session.commit()
+    case_id = file(api)
+    async with await customer(api, zone, ["abuse:read"]) as client:
+        response = await client.get(f"{_reports(zone)}/{case_id}")
+    detail = response.json()["result"]
+    trusted = [d for d in detail["disclosures"] if d["party"] == "trusted_reporter"]
+    assert [(d["what"], d["recipient"]) for d in trusted] == [("origin_ip", DMCA["email"])]
+    assert ORIGIN not in response.text

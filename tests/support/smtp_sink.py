@@ -85,5 +85,5 @@ async def smtp_sink(port: int = 0, **kwargs: Any) -> AsyncIterator[Sink]:
         server.close()
         for smtp in connections:
             if smtp.transport is not None:
-                smtp.transport.close()
+                smtp.transport.abort()  # type: ignore[attr-defined]
         await server.wait_closed()

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from veil.abuse.actions import ActionType, Ground
@@ -45,6 +45,9 @@ OPERATOR_EVENTS = frozenset(
 )
 
 DMCA_GROUND = "17 U.S.C. §512(c)"
+# A non-urgent action the operator does not date waits this long for the customer's answer
+# (issue 4: "the others start pending so the customer can respond"); urgent ones act at once.
+CUSTOMER_ANSWER_PERIOD = timedelta(hours=72)
 MAX_FACT_CHARS = 500
 LISTED_URLS = 3
 

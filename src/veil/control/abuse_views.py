@@ -70,6 +70,7 @@ IDENTITY_FIELDS = (
     "tele",
     "title",
 )
+REPORTER_PARTIES = frozenset({"reporter", "trusted_reporter"})
 LIVE = frozenset({Status.PENDING.value, Status.ACTIVE.value, Status.IN_REVIEW.value})
 
 
@@ -180,7 +181,7 @@ def _notice_view(case: AbuseCase) -> dict[str, Any]:
 def _disclosure(row: AbuseDisclosure, hidden: bool) -> DisclosurePublic:
     return DisclosurePublic(
         party=row.party,
-        recipient=None if hidden and row.party == "reporter" else row.recipient,
+        recipient=None if hidden and row.party in REPORTER_PARTIES else row.recipient,
         what=row.what,
         reason=row.reason,
         at=rfc3339(row.at),

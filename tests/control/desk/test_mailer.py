@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -72,22 +73,21 @@ def mailer(db: Database, port: int, clock: Clock, poll: float = 0.5) -> Mailer:
     return Mailer(db=db, settings=settings, clock=clock, poll=poll, timeout=5.0)
 
 
-@pytest.fixture
-async def running() -> AsyncIterator[list[asyncio.Task[None]]]:
-    tasks: list[asyncio.Task[None]] = []
-    yield tasks
-    for task in tasks:
+@asynccontextmanager
+async def running(sender: Mailer) -> AsyncIterator[None]:
+    """The mailer's loop for the block, cancelled and awaited at its end."""
+    task = asyncio.create_task(sender.run())
+    try:
+        yield
+    finally:
         task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(task, return_exceptions=True)
 
 
-async def test_queued_mail_arrives_with_proper_headers(
-    db: Database, running: list[asyncio.Task[None]]
-) -> None:
+async def test_queued_mail_arrives_with_proper_headers(db: Database) -> None:
     """A queued letter reaches the relay within about a second: From, To, Subject, Date,
     Message-ID, Auto-Submitted, UTF-8 text/plain; the row is marked sent."""
-    async with smtp_sink() as sink:
-        running.append(asyncio.create_task(mailer(db, sink.port, SYSTEM_CLOCK).run()))
+    async with smtp_sink() as sink, running(mailer(db, sink.port, SYSTEM_CLOCK)):
         started = time.monotonic()
         mail_id = queue(
             db,
@@ -99,6 +99,7 @@ async def test_queued_mail_arrives_with_proper_headers(
         )
         [got] = await sink.wait_for(lambda r: len(r) == 1, within=5)
         assert time.monotonic() - started < 2.0
+        stored = await until_sent(db, mail_id)
     message = got.message
     assert got.rcpt_tos == ["jane@rights.example"] and got.mail_from == FROM
     assert message["From"] == "Veil abuse desk <abuse@veil.test>"
@@ -111,16 +112,12 @@ async def test_queued_mail_arrives_with_proper_headers(
     assert message["Auto-Submitted"] == "auto-generated" and message["X-Veil-Case"] == "c1"
     assert message.get_content_type() == "text/plain" and message.get_content_charset() == "utf-8"
     assert got.text == "Grüße — case c1\n"
-    stored = await until_sent(db, mail_id)
     assert stored.attempts == 0 and stored.last_error is None
 
 
-async def test_commit_wakes_the_mailer_before_the_poll(
-    db: Database, running: list[asyncio.Task[None]]
-) -> None:
+async def test_commit_wakes_the_mailer_before_the_poll(db: Database) -> None:
     """Mail committed in this process is sent at once, not at the next (here 60 s) poll."""
-    async with smtp_sink() as sink:
-        running.append(asyncio.create_task(mailer(db, sink.port, SYSTEM_CLOCK, poll=60).run()))
+    async with smtp_sink() as sink, running(mailer(db, sink.port, SYSTEM_CLOCK, poll=60)):
         await asyncio.sleep(0.3)  # the first round found nothing; the loop now waits
         await asyncio.to_thread(queue, db, SYSTEM_CLOCK, "a@b.example", "s", "b")
         await sink.wait_for(lambda r: len(r) == 1, within=3)

@@ -9,6 +9,7 @@ import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from tests.control.desk.due_support import (
@@ -27,7 +28,7 @@ from tests.control.desk.due_support import (
 from tests.control.harness import Api
 from veil.abuse.strikes import RepeatInfringerPolicy
 from veil.clock import FakeClock
-from veil.control.desk.timers import SUSPENSION_REVIEW, run
+from veil.control.desk.timers import SUSPENSION_REVIEW, run, tick
 from veil.control.publish import compile_snapshot
 from veil.control.store.models import (
     AbuseCounterNotice,
@@ -245,3 +246,19 @@ async def test_the_timer_loop_restores_on_its_own(api: Api) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await loop
     assert action_statuses(api, case_id) == ["removed"]
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_one_control_process_ticks_at_a_time(api: Api) -> None:
+    """On PostgreSQL a second ticker skips the round while the first holds the timers' lock,
+    so a pending action is taken into effect once."""
+    clock = use_clock(api)
+    await proxied_zone(api)
+    action_id = block(api, file(api), after=timedelta(0))
+    clock.advance(1)
+    state = state_of(api)
+    with state.db.write() as first, state.db.write() as second:
+        assert tick(first, state.desk, state.now()).took_effect == [action_id]
+        assert not tick(second, state.desk, state.now())
+        first.commit()
+    assert run_tick(api).took_effect == []

@@ -5,6 +5,9 @@ Actions go through `veil.control.desk.mitigations.propose` (the one way they are
 statement of reasons (DSA Art. 17(3)) starts from `veil.abuse.queue.default_statement` and
 takes the operator's overrides; its territorial scope is always the action's countries. An
 effective date in the future makes the action pending until then, whatever the category.
+Without a date, a non-urgent action waits `CUSTOMER_ANSWER_PERIOD` (72 h) for the customer's
+answer or review request — a pending action is enforced from its date on, so "pending" with
+the date of now would give the customer no time at all; urgent ones act at once.
 
 Bulk: each case runs in a savepoint of the caller's transaction, so one case that fails leaves
 no half-done rows and the others still go through; the caller commits once."""
@@ -18,12 +21,24 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from veil.abuse.actions import ActionType, Ground, StatementOfReasons, Status, country_codes
+from veil.abuse.actions import (
+    ActionType,
+    Ground,
+    StatementOfReasons,
+    Status,
+    country_codes,
+    initial_status,
+)
 from veil.abuse.cases import CaseEvent, CaseState, IllegalTransition
-from veil.abuse.ledger import Event, entry
+from veil.abuse.ledger import Event, Source, entry
 from veil.abuse.letters import Letter
 from veil.abuse.notices import Category
-from veil.abuse.queue import OPERATOR_EVENTS, CaseFacts, default_statement
+from veil.abuse.queue import (
+    CUSTOMER_ANSWER_PERIOD,
+    OPERATOR_EVENTS,
+    CaseFacts,
+    default_statement,
+)
 from veil.abuse.urls import normalise_url
 from veil.control.desk.context import DeskContext
 from veil.control.desk.intake import forward
@@ -99,6 +114,17 @@ def statement_for(
         raise ActionRefused(str(exc)) from None
 
 
+def _effective_on(case: AbuseCase, request: ActRequest, now: datetime) -> datetime | None:
+    """The operator's date, else: non-urgent categories wait for the customer's answer."""
+    if request.effective_on is not None:
+        return request.effective_on.astimezone(UTC)
+    if request.type is ActionType.CACHE_PURGE or case.source == Source.AUTHORITY.value:
+        return None
+    if initial_status(Category(case.category)) is Status.PENDING:
+        return now + CUSTOMER_ANSWER_PERIOD
+    return None
+
+
 def act(
     *, session: Session, desk: DeskContext, case: AbuseCase, request: ActRequest, now: datetime
 ) -> AbuseAction:
@@ -113,7 +139,7 @@ def act(
     urls = case_urls(session, case.id)
     targets = _targets(request.targets, urls)
     statement = statement_for(case=case, desk=desk, request=request, urls=urls, targets=targets)
-    when = None if request.effective_on is None else request.effective_on.astimezone(UTC)
+    when = _effective_on(case, request, now)
     status: Status | None = None
     if when is not None and when > now:
         if request.type is ActionType.CACHE_PURGE:

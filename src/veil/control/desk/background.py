@@ -25,6 +25,7 @@ from veil.control.state import ControlState
 
 log = logging.getLogger("veil.desk")
 
+STOP_TIMEOUT = 5.0  # seconds a loop gets to end once cancelled
 DeskLoop = Callable[[ControlState], Awaitable[None]]
 
 
@@ -55,7 +56,10 @@ class Desk:
             await self.intake.stop()
         for task in self.tasks:
             task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.tasks:
+            _, late = await asyncio.wait(self.tasks, timeout=STOP_TIMEOUT)
+            for task in late:  # a loop that ignores its cancellation is left behind, logged
+                log.error("desk loop %s did not stop within %s s", task.get_name(), STOP_TIMEOUT)
         self.tasks.clear()
 
 
@@ -76,7 +80,8 @@ async def start_desk(state: ControlState, *, loops: Sequence[DeskLoop] | None = 
         desk.intake = SmtpIntake(state)
         await desk.intake.start()
     for loop in TASKS if loops is None else loops:
-        desk.tasks.append(asyncio.create_task(_guarded(loop, state)))
+        name = f"desk:{getattr(loop, '__module__', '')}.{getattr(loop, '__qualname__', loop)}"
+        desk.tasks.append(asyncio.create_task(_guarded(loop, state), name=name))
     return desk
 
 

@@ -173,8 +173,10 @@ class Mailer:
                     await self.send_due()
                 except Exception:  # the loop outlives any one bad round
                     log.exception("mailer round failed")
+                _raise_if_cancelled()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll)
+                    async with asyncio.timeout(self._poll):
+                        await self._wake.wait()
 
     async def send_due(self) -> int:
         """One round: claim, send, record. Returns how many were sent."""
@@ -219,10 +221,10 @@ class Mailer:
                 if not client.is_connected:
                     break  # the rest: "connection lost", tried again later
                 results.append((mail.id, await self._send_one(client, mail)))
+            await _quit(client)
         except BaseException:  # cancelled (shutdown): drop the connection, do not QUIT
             client.close()
             raise
-        await _quit(client)
         done = {mail_id for mail_id, _ in results}
         results += [(m.id, "the relay connection was lost") for m in batch if m.id not in done]
         return results
@@ -236,6 +238,14 @@ class Mailer:
         if refused:
             return "; ".join(f"{to}: {code} {text}" for to, (code, text) in refused.items())
         return None
+
+
+def _raise_if_cancelled() -> None:
+    """Re-raise a cancellation a library swallowed (3.11's `wait_for`, which aiosmtplib uses,
+    can return a result instead of raising when the cancel and the result coincide)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 async def _quit(client: aiosmtplib.SMTP) -> None:

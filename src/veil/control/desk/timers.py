@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from veil.abuse.actions import ActionEvent, Status
@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("veil.desk.timers")
 EVERY = 5.0  # seconds between ticks
+_LOCK_KEY = 0x7665696C_7469  # "veil" "ti": the advisory lock of the desk's timers
 SUSPENSION_REVIEW = "suspension_review"  # the operator's flag (an AbuseMessage kind)
 
 
@@ -75,8 +76,12 @@ class TickReport:
 
 
 def tick(session: Session, desk: DeskContext, now: datetime) -> TickReport:
-    """Everything due at `now` (see the module doc); the caller commits."""
+    """Everything due at `now` (see the module doc); the caller commits. On PostgreSQL one
+    control process ticks at a time (others skip this round); SQLite's write transaction is
+    exclusive already."""
     report = TickReport()
+    if not _sole_ticker(session):
+        return report
     for action in due_to_take_effect(session=session, now=now):
         if _each(session, "take effect", action.id, partial(_take_effect, session, action, now)):
             report.took_effect.append(action.id)
@@ -89,6 +94,13 @@ def tick(session: Session, desk: DeskContext, now: datetime) -> TickReport:
             report.escalated.append(case.id)
     report.reviews = repeat_infringer_reviews(session=session, desk=desk, now=now)
     return report
+
+
+def _sole_ticker(session: Session) -> bool:
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    taken = session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+    return bool(taken.scalar_one())
 
 
 def _each(session: Session, what: str, key: str, step: Callable[[], object]) -> bool:

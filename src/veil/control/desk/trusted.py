@@ -4,8 +4,9 @@ they may receive the origin address (issue 4, "Routing and disclosure").
 `vet` records the agreement and its date (`trusted_since`) and counts as activity, so a
 reporter silent for longer than the lapse is trusted again from the day it is vetted; `unvet`
 withdraws trust. `disclose_origin_to_trusted` is called by `intake.forward` once a notice is
-valid: a trusted reporter (`intake.is_trusted`) gets the origin address in a mail of its own —
-never in the receipt — and the disclosure is recorded, logged and shown to the customer."""
+valid: a trusted reporter (the case's source, judged at intake, and `intake.is_trusted` still
+true: trust not withdrawn since) gets the origin address in a mail of its own — never in the
+receipt — and the disclosure is recorded, logged and shown to the customer."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from veil.abuse.ledger import Source
 from veil.abuse.letters import Letter
 from veil.abuse.notices import Status
 from veil.control.desk.context import DeskContext
@@ -78,7 +80,9 @@ def disclose_origin_to_trusted(
     record the disclosure. True when it was sent."""
     from veil.control.desk.intake import is_trusted  # intake calls us from forward()
 
-    if case.validation != Status.COMPLETE.value or not case.origin_ip or case.reporter_id is None:
+    if case.source != Source.TRUSTED.value or case.validation != Status.COMPLETE.value:
+        return False  # trust is judged at intake, before the notice counts as activity
+    if not case.origin_ip or case.reporter_id is None:
         return False
     reporter = session.get(AbuseReporter, case.reporter_id)
     if reporter is None or not is_trusted(reporter, desk, now):
