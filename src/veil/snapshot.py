@@ -44,6 +44,14 @@ class OriginSettings:
 CACHE_LEVELS = ("bypass", "standard", "ignore_query", "cache_everything")
 QUERY_MODES = ("all", "none", "sorted", "allow")
 PURGE_KINDS = ("url", "prefix", "host", "tag", "everything")
+# The abuse desk's actions the edge enforces (veil.abuse.actions.ActionType; cache_purge is
+# carried by `purges`, not here).
+ABUSE_KINDS = (
+    "legal_block",
+    "phishing_interstitial",
+    "misleading_interstitial",
+    "account_suspend",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +82,22 @@ class Purge:
 
 
 @dataclass(frozen=True, slots=True)
+class AbuseBlock:
+    """One abuse-desk action the edge enforces on a zone (docs/abuse.md, "Enforcement at the
+    edge"). `targets` are canonical URLs (`veil.abuse.urls`; empty for `account_suspend`, which
+    covers every URL); `countries` ISO 3166-1 alpha-2 codes, empty = worldwide; the edge
+    enforces it from `effective_at` (epoch seconds) on, so a pending action ships with its
+    date; `statement_url` is the public statement page (RFC 7725 §3 `rel="blocked-by"`)."""
+
+    id: str
+    kind: str  # one of ABUSE_KINDS
+    targets: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    effective_at: float = 0.0
+    statement_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ZoneConfig:
     id: str
     name: str
@@ -82,6 +106,7 @@ class ZoneConfig:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     cache: CacheSettings = field(default_factory=CacheSettings)
     purges: tuple[Purge, ...] = ()
+    abuse: tuple[AbuseBlock, ...] = ()  # empty for nearly every zone: the edge checks nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +193,7 @@ def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
                 "hosts": sorted(hosts_by_zone[z.id], key=lambda h: str(h["name"])),
                 "cache": _cache_to_dict(z.cache),
                 "purges": [_purge_to_dict(p) for p in z.purges],
+                "abuse": [_abuse_to_dict(b) for b in z.abuse],
             }
             for z in snapshot.zones
         ],
@@ -194,6 +220,17 @@ def _purge_to_dict(p: Purge) -> dict[str, Any]:
         "value": p.value,
         "soft": p.soft,
         "headers": [list(h) for h in p.headers],
+    }
+
+
+def _abuse_to_dict(b: AbuseBlock) -> dict[str, Any]:
+    return {
+        "id": b.id,
+        "kind": b.kind,
+        "targets": list(b.targets),
+        "countries": list(b.countries),
+        "effective_at": b.effective_at,
+        "statement_url": b.statement_url,
     }
 
 
@@ -263,6 +300,42 @@ def _purge_from_dict(doc: Any) -> Purge:
     )
 
 
+def _abuse_from_dict(doc: Any) -> AbuseBlock:
+    """One enforced abuse action; a snapshot written before the desk existed has none."""
+    if not isinstance(doc, Mapping):
+        raise SnapshotError("abuse entry must be an object")
+    kind = _get(doc, "kind", str)
+    if kind not in ABUSE_KINDS:
+        raise SnapshotError(f"abuse kind {kind!r} is not one of {ABUSE_KINDS}")
+    targets = _strings(doc, "targets")
+    if kind != "account_suspend" and not targets:
+        raise SnapshotError(f"abuse {kind} needs at least one target URL")
+    if not all(t.startswith(("http://", "https://")) for t in targets):
+        raise SnapshotError("abuse targets must be http(s) URLs")
+    countries = _strings(doc, "countries")
+    if not all(len(c) == 2 and c.isascii() and c.isalpha() and c.isupper() for c in countries):
+        raise SnapshotError("abuse countries must be ISO 3166-1 alpha-2 codes (upper case)")
+    if countries and kind != "legal_block":
+        raise SnapshotError(f"abuse {kind} cannot be scoped to countries")
+    block_id = _get(doc, "id", str)
+    if not (0 < len(block_id) <= 64 and block_id.isascii() and block_id.replace("-", "").isalnum()):
+        raise SnapshotError("abuse id must be 1-64 letters, digits or hyphens")  # a cookie name
+    statement_url = _get(doc, "statement_url", str)
+    if statement_url and not (
+        statement_url.startswith(("http://", "https://"))
+        and all(0x20 < ord(c) < 0x7F and c not in '<>"' for c in statement_url)
+    ):
+        raise SnapshotError("abuse statement_url must be an http(s) URL (it goes in a Link field)")
+    return AbuseBlock(
+        id=block_id,
+        kind=kind,
+        targets=targets,
+        countries=countries,
+        effective_at=float(_get(doc, "effective_at", (int, float))),
+        statement_url=statement_url,
+    )
+
+
 def _get(doc: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
     value = doc.get(key)
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
@@ -308,6 +381,9 @@ def snapshot_from_dict(doc: Mapping[str, Any]) -> Snapshot:
             cache=_cache_from_dict(zdoc.get("cache")),
             purges=tuple(_purge_from_dict(p) for p in _get(zdoc, "purges", list))
             if "purges" in zdoc
+            else (),
+            abuse=tuple(_abuse_from_dict(b) for b in _get(zdoc, "abuse", list))
+            if "abuse" in zdoc
             else (),
         )
         hosts: dict[str, tuple[str, ...]] = {}

@@ -244,6 +244,11 @@ def zone_add(
         f"zone {created['name']} added (id {zone_id}), proxied to "
         f"{origin.scheme}://{format_hostport(origin.host, origin.port)}"
     )
+    if created.get("status") == "pending":
+        console().print(
+            "pending: not served until the account's abuse contact is verified "
+            "(PATCH /accounts/ID with contact_email_verified: true)"
+        )
 
 
 def delete_quietly(target: Target, zone_id: str) -> None:

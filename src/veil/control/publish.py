@@ -3,8 +3,10 @@
 Theory of operation
 -------------------
 `compile_snapshot` reads the tables in one consistent transaction and builds the
-`veil.snapshot.Snapshot` the edge runs on: zones that are not paused, each with its origin
-settings, upload limit, cache settings and retained purges (docs/cache.md); hostnames are
+`veil.snapshot.Snapshot` the edge runs on: zones that are live (not paused, and their account's
+abuse contact verified: `publish_abuse.live_zones`), each with its origin settings, upload
+limit, cache settings, retained purges (docs/cache.md) and the abuse-desk actions the edge
+enforces (`publish_abuse.abuse_blocks`, docs/abuse.md); hostnames are
 the names of proxied A/AAAA/CNAME records and their
 addresses the records' contents. Its version is the `config_version` row, which every
 edge-visible change bumps in its own transaction.
@@ -32,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from veil.clock import Clock
 from veil.control.cache import SETTING_IDS, cache_settings
+from veil.control.publish_abuse import abuse_blocks, live_zones
 from veil.control.schemas.settings import DEFAULT_MAX_UPLOAD_MB, OriginValue
 from veil.control.store.repo.dns_records import proxied_records
 from veil.control.store.repo.purges import purges_for_zones
@@ -84,17 +87,20 @@ def max_upload_mb(value: Any) -> int:
     )
 
 
-def compile_snapshot(*, session: Session, created_at: float) -> Snapshot:
-    """Build the snapshot from the tables, reading them as of one instant."""
+def compile_snapshot(*, session: Session, created_at: float, statement_base: str = "") -> Snapshot:
+    """Build the snapshot from the tables, reading them as of one instant. `statement_base` is
+    the public URL the abuse desk's statement pages live under (no statement links when "")."""
     if session.get_bind().dialect.name == "postgresql":
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     version = current_version(session=session)
-    zones = [zone for zone in all_zones(session=session) if not zone.paused]
+    unpaused = [zone for zone in all_zones(session=session) if not zone.paused]
+    zones = live_zones(session=session, zones=unpaused)
     ids = [zone.id for zone in zones]
     origins = settings_for_zones(session=session, zone_ids=ids, setting_id="origin")
     uploads = settings_for_zones(session=session, zone_ids=ids, setting_id="max_upload")
     caches = settings_by_zone(session=session, zone_ids=ids, setting_ids=SETTING_IDS)
     purges = purges_for_zones(session=session, zone_ids=ids)
+    blocks = abuse_blocks(session=session, zones=zones, statement_base=statement_base)
     configs = {
         zone.id: ZoneConfig(
             id=zone.id,
@@ -104,6 +110,7 @@ def compile_snapshot(*, session: Session, created_at: float) -> Snapshot:
             max_body_bytes=max_upload_mb(uploads.get(zone.id)) * MB,
             cache=cache_settings(caches.get(zone.id, {})),
             purges=tuple(purges.get(zone.id, ())),
+            abuse=blocks.get(zone.id, ()),
         )
         for zone in zones
     }

@@ -42,16 +42,21 @@ def account_public(account: Account) -> AccountPublic:
     )
 
 
+# KYC (issue 4): a zone goes live only once its account's abuse contact is verified.
+PENDING_REASON = "account_contact_unverified"
+
+
 def zone_public(zone: Zone, account: Account) -> ZonePublic:
     return ZonePublic(
         id=zone.id,
         name=zone.name,
-        status="active",
+        status="active" if account.contact_email_verified else "pending",
         paused=zone.paused,
         created_on=zone.created_on,
         modified_on=zone.modified_on,
-        activated_on=zone.created_on,
+        activated_on=zone.created_on if account.contact_email_verified else None,
         account=AccountRef(id=account.id, name=account.name),
+        meta={} if account.contact_email_verified else {"pending_reason": PENDING_REASON},
     )
 
 

@@ -8,6 +8,7 @@ import os
 import secrets
 from typing import TYPE_CHECKING
 
+from veil.edge.abuse_gate import AbuseGate
 from veil.edge.accesslog import AccessLog
 from veil.edge.cache import EdgeCache
 from veil.edge.metrics import WorkerMetrics
@@ -44,6 +45,7 @@ class EdgeContext:
         self.metrics = WorkerMetrics()
         self.access_log = access_log
         self.cache = cache
+        self.abuse = AbuseGate(settings)  # abuse-desk blocks per zone, rebuilt per snapshot
         self.connections: set[ClientConnection] = set()
         self.draining = False
         self.drained = asyncio.Event()  # set when draining and the last connection closed
@@ -60,6 +62,7 @@ class EdgeContext:
             return False
         self.snapshot = snapshot
         self.metrics.snapshot_version = snapshot.version
+        self.abuse.install(snapshot)
         if self.cache is not None:
             self.cache.install(snapshot)
         return True

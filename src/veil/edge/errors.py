@@ -68,14 +68,14 @@ def status_line(status: int) -> bytes:
     return STATUS_LINES.get(status) or f"HTTP/1.1 {status} Unknown\r\n".encode()
 
 
-_STYLE = (
+PAGE_STYLE = (
     "body{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em;"
     "color:#222}h1{font-size:1.6em}code{background:#f3f3f3;padding:.1em .3em}"
     "footer{color:#666;font-size:.9em;margin-top:3em}"
 )
 
 
-def _http_date(now: float) -> str:
+def page_time(now: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now))
 
 
@@ -88,16 +88,16 @@ def render_error(
             "success": False,
             "errors": [{"code": status, "message": f"{title}: {detail}"}],
             "ray_id": ray,
-            "time": _http_date(now),
+            "time": page_time(now),
         }
         return b"application/json", json.dumps(doc).encode()
     esc = html.escape
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{status} {esc(title)} | veil</title>
 <meta name="viewport" content="width=device-width,initial-scale=1">
-<style>{_STYLE}</style>
+<style>{PAGE_STYLE}</style>
 </head><body><main><h1>Error {status}: {esc(title)}</h1><p>{esc(detail)}</p></main>
-<footer>Ray ID <code>{esc(ray)}</code> &middot; {_http_date(now)} &middot; veil</footer>
+<footer>Ray ID <code>{esc(ray)}</code> &middot; {page_time(now)} &middot; veil</footer>
 </body></html>
 """
     return b"text/html; charset=utf-8", page.encode()

@@ -223,6 +223,10 @@ class Exchange:
         if route is None:
             return self.synth(errors.UNKNOWN_HOST)
         self.route = route
+        # Abuse-desk blocks (docs/abuse.md), before the cache so a blocked URL is never served
+        # from it; a zone without any costs this one test of an empty tuple.
+        if route.zone.abuse and self.client.ctx.abuse.check(self, route.zone.id):
+            return None
         self.advance(Phase.PROTECT)
         if self.scan.cdn_loops > MAX_CDN_LOOP:
             return self.synth(errors.LOOP_DETECTED)
@@ -789,9 +793,6 @@ class Exchange:
 
     def synth_status(self, status: int, title: str, detail: str) -> None:
         """Answer from the edge itself: a branded page, never naming the origin."""
-        self.advance(Phase.SYNTH)
-        if not self.request_complete and self.has_body:
-            self.close_after = True  # the rest of the body is not read: framing is lost
         ctype, body = errors.render_error(
             status,
             title,
@@ -800,7 +801,14 @@ class Exchange:
             now=time.time(),
             as_json=wants_json(self.scan.accept),
         )
-        self.resp_headers = [(b"Content-Type", ctype), (b"Cache-Control", b"no-store")]
+        self.answer(status, [(b"Content-Type", ctype), (b"Cache-Control", b"no-store")], body)
+
+    def answer(self, status: int, headers: list[Header], body: bytes) -> None:
+        """SYNTH: a response the edge built (an error or abuse-desk page, a redirect)."""
+        self.advance(Phase.SYNTH)
+        if not self.request_complete and self.has_body:
+            self.close_after = True  # the rest of the body is not read: framing is lost
+        self.resp_headers = headers
         self.resp_reason = b""
         self._write_head(status, b"Content-Length: %d\r\n" % len(body))
         if self.method != b"HEAD":

@@ -20,7 +20,7 @@ class Phase(enum.IntEnum):
     where Enum's is a Python function."""
 
     RECV = 0  # head being read and checked
-    ROUTE = 1  # Host -> zone
+    ROUTE = 1  # Host -> zone; abuse-desk blocks (451/403) for zones that have any
     PROTECT = 2  # limits, rules, challenge (protection issue)
     LOOKUP = 3  # cache lookup (cache issue)
     HIT = 4

@@ -110,6 +110,7 @@ def update_account(
         now=state.now(),
         before=before,
         after=public.model_dump(mode="json"),
-        edge_visible=False,
+        # a verified abuse contact puts the account's zones live (KYC, publish_abuse.py)
+        edge_visible=before["contact_email_verified"] != public.contact_email_verified,
     )
     return ok(public)

@@ -43,7 +43,9 @@ def _read_version(state: ControlState) -> int:
 
 def _compile(state: ControlState) -> tuple[int, bytes]:
     with state.db.read() as session:
-        snapshot = compile_snapshot(session=session, created_at=state.clock.now())
+        snapshot = compile_snapshot(
+            session=session, created_at=state.clock.now(), statement_base=state.desk.public_url
+        )
     body: dict[str, Any] = {
         "success": True,
         "errors": [],

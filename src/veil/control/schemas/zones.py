@@ -56,7 +56,7 @@ class ZonePlan(BaseModel):
 class ZonePublic(BaseModel):
     id: str
     name: str
-    status: Literal["active"]
+    status: Literal["active", "pending"]  # pending: the account's abuse contact is unverified
     paused: bool
     type: Literal["full"] = "full"
     development_mode: int = 0

@@ -14,6 +14,7 @@ from veil.control.store.models import Account, Zone, new_id
 from veil.control.store.repo.paging import Page, fetch_page
 
 ZONE_ACTIVE = "active"
+ZONE_PENDING = "pending"  # shown, not stored: an active zone whose account is not verified
 ZoneOrder = Literal["name", "status", "account.id", "account.name", "created_on"]
 
 
@@ -74,7 +75,10 @@ def list_zones(
     statement = select(Zone).join(Account, Zone.account_id == Account.id)
     if name is not None:
         statement = statement.where(_name_condition(name))
-    if status is not None:
+    if status in (ZONE_ACTIVE, ZONE_PENDING):  # pending: abuse contact unverified (KYC)
+        verified = Account.contact_email_verified.is_(status == ZONE_ACTIVE)
+        statement = statement.where(Zone.status == ZONE_ACTIVE, verified)
+    elif status is not None:
         statement = statement.where(Zone.status == status)
     if account_id is not None:
         statement = statement.where(Zone.account_id == account_id)
