@@ -17,9 +17,9 @@ from veil.cli import cli, fail
 from veil.cli.abuse_options import abuse_desk_options, edge_geo_options
 from veil.settings import (
     DEFAULT_API_LISTEN,
-    AbuseSettings,
     DEFAULT_DATA_DIR,
     DEFAULT_EDGE_LISTEN,
+    AbuseSettings,
     ControlSettings,
     EdgeSettings,
     SettingsError,
