@@ -28,8 +28,8 @@ from tests.control.desk.due_support import (
 )
 from tests.control.harness import BASE, Api
 from veil.abuse.actions import ActionEvent
-from veil.control.desk.intake import reporter_for
 from veil.control.desk.mitigations import change_status
+from veil.control.desk.reporters import reporter_for
 from veil.control.desk.trusted import vet
 from veil.control.store.models import AbuseAction, AbuseMessage, AuditEntry
 

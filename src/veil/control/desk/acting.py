@@ -41,10 +41,10 @@ from veil.abuse.queue import (
 )
 from veil.abuse.urls import normalise_url
 from veil.control.desk.context import DeskContext
-from veil.control.desk.intake import forward
+from veil.control.desk.forwarding import forward
 from veil.control.desk.log import append_log
 from veil.control.desk.mitigations import ActionRefused, case_urls, propose
-from veil.control.desk.outbox import queue_mail
+from veil.control.desk.outbox import send_letter
 from veil.control.desk.workflow import move, note_message
 from veil.control.store.db import BUMPED_VERSION_KEY
 from veil.control.store.models import AbuseAction, AbuseCase, Account
@@ -210,23 +210,14 @@ def _ask_customer(
     if account is None:
         return
     letter = _reply_letter(case, desk, message)
-    queue_mail(
+    send_letter(
         session=session,
+        case_id=case.id,
+        party="customer",
         to=account.contact_email,
         letter=letter,
-        party="customer",
         kind="reply_requested",
         now=now,
-        case_id=case.id,
-    )
-    note_message(
-        session=session,
-        case_id=case.id,
-        party="customer",
-        direction="out",
-        kind="reply_requested",
-        body=letter.body,
-        at=now,
     )
 
 

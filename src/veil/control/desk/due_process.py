@@ -42,7 +42,7 @@ from veil.abuse.urls import normalise_url
 from veil.control.desk.context import DeskContext
 from veil.control.desk.log import append_log
 from veil.control.desk.mitigations import case_urls, change_status
-from veil.control.desk.outbox import queue_mail
+from veil.control.desk.outbox import send_letter
 from veil.control.desk.workflow import disclose, move, note_message
 from veil.control.store.models import AbuseAction, AbuseCase, AbuseCounterNotice, Account, new_id
 
@@ -306,23 +306,14 @@ def receive_counter_notice(
 def _forward_to_reporter(session: Session, case: AbuseCase, letter: Any, now: datetime) -> None:
     if not case.reporter_email:
         return
-    queue_mail(
+    send_letter(
         session=session,
+        case_id=case.id,
+        party="reporter",
         to=case.reporter_email,
         letter=letter,
-        party="reporter",
         kind="counter_notice",
         now=now,
-        case_id=case.id,
-    )
-    note_message(
-        session=session,
-        case_id=case.id,
-        party="reporter",
-        direction="out",
-        kind="counter_notice",
-        body=letter.body,
-        at=now,
     )
     disclose(
         session=session,
@@ -369,23 +360,14 @@ def record_lawsuit(
     account = session.get(Account, case.account_id) if case.account_id else None
     if account is not None:
         letter = lawsuit_to_customer(case_id=case.id)
-        queue_mail(
+        send_letter(
             session=session,
+            case_id=case.id,
+            party="customer",
             to=account.contact_email,
             letter=letter,
-            party="customer",
             kind="lawsuit",
             now=now,
-            case_id=case.id,
-        )
-        note_message(
-            session=session,
-            case_id=case.id,
-            party="customer",
-            direction="out",
-            kind="lawsuit",
-            body=letter.body,
-            at=now,
         )
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -28,23 +28,22 @@ from sqlalchemy.orm import Session
 
 from veil.abuse.cases import TERMINAL, CaseEvent, CaseState, queue_deadline
 from veil.abuse.ledger import Event, Source, entry
-from veil.abuse.letters import HostLine, Letter, receipt, to_customer, to_host
-from veil.abuse.notices import Notice, Notification, Problem, Status, reporter_identity_withheld
+from veil.abuse.notices import Notice, Problem, Status
 from veil.abuse.notices import validate as validate_notice
 from veil.abuse.urls import normalise_url, split_urls
 from veil.control.desk.context import DeskContext
-from veil.control.desk.hosting import HostingProvider, hosting_provider
+from veil.control.desk.forwarding import case_host, forward
+from veil.control.desk.hosting import hosting_provider
 from veil.control.desk.log import append_log
-from veil.control.desk.outbox import queue_mail
+from veil.control.desk.receipts import Receipt, make_receipt
+from veil.control.desk.reporters import is_trusted, reporter_for
 from veil.control.desk.reputation import check_reputation
 from veil.control.desk.routing import origin_for_host, zone_for_host
-from veil.control.desk.trusted import disclose_origin_to_trusted
-from veil.control.desk.workflow import disclose, move, note_message
+from veil.control.desk.workflow import move, note_message
 from veil.control.store.models import (
     AbuseCase,
     AbuseCaseUrl,
     AbuseReporter,
-    Account,
     Zone,
     new_id,
 )
@@ -52,71 +51,10 @@ from veil.control.store.models import (
 CLOSED_STATES = frozenset({*TERMINAL, CaseState.NOT_ON_NETWORK})
 
 
-@dataclass(frozen=True, slots=True)
-class Receipt:
-    """What the reporter is told at once, per case."""
-
-    case_id: str
-    status_url: str
-    state: str
-    validation: str
-    problems: tuple[Problem, ...]
-    host: HostLine | None
-    on_network: tuple[str, ...]
-    off_network: tuple[str, ...]
-    joined: bool
-    letter: Letter
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "case_id": self.case_id,
-            "status_url": self.status_url,
-            "state": self.state,
-            "validation": self.validation,
-            "missing": [{"element": p.element, "repair": p.repair} for p in self.problems],
-            "hosting_provider": (
-                None
-                if self.host is None
-                else {"name": self.host.name, "abuse_email": self.host.abuse_email}
-            ),
-            "urls": list(self.on_network),
-            "not_on_our_network": list(self.off_network),
-            "joined_existing_case": self.joined,
-        }
-
-
 @dataclass(slots=True)
 class _Group:
     zone: Zone
     urls: list[str] = field(default_factory=list)
-
-
-def reporter_for(*, session: Session, email: str, name: str, now: datetime) -> AbuseReporter | None:
-    """The reporter with this e-mail address (recorded on first contact), or None if none."""
-    address = email.strip().lower()
-    if not address:
-        return None
-    reporter = session.scalars(select(AbuseReporter).where(AbuseReporter.email == address)).first()
-    if reporter is None:
-        reporter = AbuseReporter(
-            id=new_id(),
-            email=address,
-            name=name.strip()[:255],
-            trusted=False,
-            valid_count=0,
-            invalid_count=0,
-            last_active_on=now,
-            created_on=now,
-        )
-        session.add(reporter)
-    return reporter
-
-
-def is_trusted(reporter: AbuseReporter | None, desk: DeskContext, now: datetime) -> bool:
-    """Vetted by the operator and not lapsed through inactivity."""
-    if reporter is None or not reporter.trusted:
-        return False
-    return now - reporter.last_active_on < desk.trust_lapses_after
 
 
 def _group_urls(session: Session, notice: Notice) -> tuple[list[_Group], list[str]]:
@@ -149,98 +87,6 @@ def _open_duplicate(session: Session, reporter_email: str, urls: Sequence[str]) 
         .limit(1)
     )
     return session.scalars(statement).first()
-
-
-def _host_line(host: HostingProvider | None) -> HostLine | None:
-    return None if host is None else HostLine(name=host.name, abuse_email=host.abuse_email)
-
-
-def case_host(case: AbuseCase) -> HostingProvider | None:
-    return None if case.host is None else HostingProvider.from_json(case.host)
-
-
-def stored_notice(case: AbuseCase) -> Notice:
-    return Notice.from_fields(case.notice)
-
-
-def forward(*, session: Session, desk: DeskContext, case: AbuseCase, now: datetime) -> None:
-    """Send a valid notice on: to the customer (reporter identity as the rules say) and to the
-    hosting provider (with the origin address); then the case is `forwarded`."""
-    notice = stored_notice(case)
-    account = session.get(Account, case.account_id) if case.account_id else None
-    withheld = reporter_identity_withheld(notice)
-    if account is not None and notice.owner_notification is not Notification.NONE:
-        letter = to_customer(
-            case_id=case.id,
-            notice=notice,
-            with_identity=not withheld,
-            domain=case.domain,
-            answer_url=desk.customer_url(case.id),
-        )
-        _send(session, case, "customer", account.contact_email, letter, "forward", now)
-        if not withheld:
-            disclose(
-                session=session,
-                case_id=case.id,
-                party="customer",
-                recipient=account.contact_email,
-                what="reporter_identity",
-                reason="the notice is forwarded with the reporter's identity",
-                at=now,
-            )
-    host = case_host(case)
-    if (
-        host is not None
-        and host.abuse_email
-        and case.origin_ip
-        and notice.host_notification is not Notification.NONE
-    ):
-        letter = to_host(
-            case_id=case.id,
-            notice=notice,
-            with_identity=notice.host_notification is Notification.SEND
-            and notice.act.value not in {"abuse_threat", "abuse_children", "abuse_ncsei"},
-            domain=case.domain,
-            origin=case.origin_ip,
-        )
-        _send(session, case, "host", host.abuse_email, letter, "forward", now)
-        disclose(
-            session=session,
-            case_id=case.id,
-            party="host",
-            recipient=host.abuse_email,
-            what="origin_ip",
-            reason="the hosting provider is told which of its addresses serves the material",
-            at=now,
-        )
-    case.forwarded_on = now
-    move(session=session, case=case, event=CaseEvent.FORWARDED, now=now)
-    # operator's queue: a trusted reporter receives the origin address (veil.control.desk.trusted)
-    disclose_origin_to_trusted(session=session, desk=desk, case=case, now=now)
-
-
-def _send(
-    session: Session,
-    case: AbuseCase,
-    party: str,
-    to: str,
-    letter: Letter,
-    kind: str,
-    now: datetime,
-) -> None:
-    queue_mail(
-        session=session, to=to, letter=letter, party=party, kind=kind, now=now, case_id=case.id
-    )
-    note_message(
-        session=session,
-        case_id=case.id,
-        party=party,
-        direction="out",
-        kind=kind,
-        body=letter.body,
-        at=now,
-    )
-    append_log(session=session, entry=entry(Event.NOTICE_FORWARDED, now, case=case.id, party=party))
 
 
 def _settle(
@@ -347,7 +193,9 @@ def file_notice(
             move(session=session, case=case, event=CaseEvent.FOUND_OFF_NETWORK, now=now)
         move(session=session, case=case, event=CaseEvent.CLOSE, now=now)
         receipts.append(
-            _receipt(session, desk, case, validation.problems, None, [], off_network, False, now)
+            make_receipt(
+                session, desk, case, validation.problems, None, [], off_network, False, now
+            )
         )
         return receipts
     for group in groups:
@@ -355,11 +203,11 @@ def file_notice(
         if duplicate is not None:
             _join(session, duplicate, group, now)
             receipts.append(
-                _receipt(
+                make_receipt(
                     session,
                     desk,
                     duplicate,
-                    tuple(replace(p) for p in validation.problems),
+                    validation.problems,
                     case_host(duplicate),
                     group.urls,
                     off_network,
@@ -384,7 +232,7 @@ def file_notice(
         _log_received(session, case, notice, urls=len(group.urls), on_network=True, now=now)
         _settle(session, desk, case, validation.status, now)
         receipts.append(
-            _receipt(
+            make_receipt(
                 session, desk, case, validation.problems, host, group.urls, off_network, False, now
             )
         )
@@ -430,62 +278,6 @@ def _join(session: Session, case: AbuseCase, group: _Group, now: datetime) -> No
     append_log(session=session, entry=entry(Event.NOTICE_JOINED, now, case=case.id))
 
 
-def _receipt(
-    session: Session,
-    desk: DeskContext,
-    case: AbuseCase,
-    problems: Sequence[Problem],
-    host: HostingProvider | None,
-    on_network: Sequence[str],
-    off_network: Sequence[str],
-    joined: bool,
-    now: datetime,
-) -> Receipt:
-    status_url = desk.status_url(case.id, case.status_key)
-    line = _host_line(host)
-    letter = receipt(
-        case_id=case.id,
-        status_url=status_url,
-        act=case.category,
-        host=line,
-        problems=problems,
-        incomplete=case.validation == Status.INCOMPLETE_AWAITING_REPORTER.value,
-        off_network=off_network,
-        on_network=on_network,
-    )
-    if case.reporter_email:
-        queue_mail(
-            session=session,
-            to=case.reporter_email,
-            letter=letter,
-            party="reporter",
-            kind="receipt",
-            now=now,
-            case_id=case.id,
-        )
-        note_message(
-            session=session,
-            case_id=case.id,
-            party="reporter",
-            direction="out",
-            kind="receipt",
-            body=letter.body,
-            at=now,
-        )
-    return Receipt(
-        case_id=case.id,
-        status_url=status_url,
-        state=case.state,
-        validation=case.validation,
-        problems=tuple(problems),
-        host=line,
-        on_network=tuple(on_network),
-        off_network=tuple(off_network),
-        joined=joined,
-        letter=letter,
-    )
-
-
 def repair_notice(
     *, session: Session, desk: DeskContext, case: AbuseCase, fields: dict[str, Any], now: datetime
 ) -> Receipt:
@@ -510,4 +302,6 @@ def repair_notice(
         move(session=session, case=case, event=CaseEvent.REPAIRED, now=now)
         _settle(session, desk, case, validation.status, now)
     urls = list(session.scalars(select(AbuseCaseUrl.url).where(AbuseCaseUrl.case_id == case.id)))
-    return _receipt(session, desk, case, validation.problems, case_host(case), urls, [], False, now)
+    return make_receipt(
+        session, desk, case, validation.problems, case_host(case), urls, [], False, now
+    )

@@ -30,9 +30,9 @@ from veil.control.desk.hosting import hosting_provider
 from veil.control.desk.intake import notice_fields
 from veil.control.desk.log import append_log
 from veil.control.desk.mitigations import propose
-from veil.control.desk.outbox import queue_mail
+from veil.control.desk.outbox import send_letter
 from veil.control.desk.routing import origin_for_host, zone_for_host
-from veil.control.desk.workflow import move, note_message
+from veil.control.desk.workflow import move
 from veil.control.store.models import AbuseAction, AbuseCase, AbuseCaseUrl, Account, Zone, new_id
 
 
@@ -212,23 +212,14 @@ def _tell_customer(
     account = session.get(Account, case.account_id) if case.account_id else None
     if account is not None:
         letter = _order_letter(case, order, facts)
-        queue_mail(
+        send_letter(
             session=session,
+            case_id=case.id,
+            party="customer",
             to=account.contact_email,
             letter=letter,
-            party="customer",
             kind="order",
             now=now,
-            case_id=case.id,
-        )
-        note_message(
-            session=session,
-            case_id=case.id,
-            party="customer",
-            direction="out",
-            kind="order",
-            body=letter.body,
-            at=now,
         )
         append_log(
             session=session,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from veil.abuse.letters import Letter
-from veil.control.store.models import MailOutbox
+from veil.control.store.models import AbuseMessage, MailOutbox
 
 
 def queue_mail(
@@ -34,6 +34,28 @@ def queue_mail(
         attempts=0,
     )
     session.add(row)
+    return row
+
+
+def send_letter(
+    *,
+    session: Session,
+    case_id: str,
+    party: str,
+    to: str,
+    letter: Letter,
+    kind: str,
+    now: datetime,
+) -> MailOutbox:
+    """Queue `letter` and keep a copy on the case's correspondence."""
+    row = queue_mail(
+        session=session, to=to, letter=letter, party=party, kind=kind, now=now, case_id=case_id
+    )
+    session.add(
+        AbuseMessage(
+            case_id=case_id, party=party, direction="out", kind=kind, body=letter.body, at=now
+        )
+    )
     return row
 
 

@@ -38,7 +38,8 @@ from sqlalchemy.orm import Session as DbSession
 
 from veil.abuse.email_notice import EmailNotice, email_answer, parse_email
 from veil.abuse.notices import Notice
-from veil.control.desk.intake import Receipt, file_notice, repair_notice
+from veil.control.desk.intake import file_notice, repair_notice
+from veil.control.desk.receipts import Receipt
 from veil.control.desk.reputation import Throttled
 from veil.control.desk.workflow import note_message
 from veil.control.state import ControlState

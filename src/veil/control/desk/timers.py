@@ -42,7 +42,7 @@ from veil.abuse.strikes import Strike, active_strikes, policy_verdict
 from veil.control.desk.context import DeskContext
 from veil.control.desk.log import append_log
 from veil.control.desk.mitigations import case_urls, change_status, due_to_take_effect
-from veil.control.desk.outbox import queue_mail
+from veil.control.desk.outbox import queue_mail, send_letter
 from veil.control.desk.workflow import move, note_message
 from veil.control.store.models import (
     AbuseAction,
@@ -176,17 +176,8 @@ def reverse_strike(*, session: Session, case: AbuseCase, now: datetime) -> None:
 def _mail(
     session: Session, case: AbuseCase, party: str, to: str, letter: Letter, kind: str, now: datetime
 ) -> None:
-    queue_mail(
-        session=session, to=to, letter=letter, party=party, kind=kind, now=now, case_id=case.id
-    )
-    note_message(
-        session=session,
-        case_id=case.id,
-        party=party,
-        direction="out",
-        kind=kind,
-        body=letter.body,
-        at=now,
+    send_letter(
+        session=session, case_id=case.id, party=party, to=to, letter=letter, kind=kind, now=now
     )
 
 

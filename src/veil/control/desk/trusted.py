@@ -4,7 +4,7 @@ they may receive the origin address (issue 4, "Routing and disclosure").
 `vet` records the agreement and its date (`trusted_since`) and counts as activity, so a
 reporter silent for longer than the lapse is trusted again from the day it is vetted; `unvet`
 withdraws trust. `disclose_origin_to_trusted` is called by `intake.forward` once a notice is
-valid: a trusted reporter (the case's source, judged at intake, and `intake.is_trusted` still
+valid: a trusted reporter (the case's source, judged at intake, and `reporters.is_trusted` still
 true: trust not withdrawn since) gets the origin address in a mail of its own — never in the
 receipt — and the disclosure is recorded, logged and shown to the customer."""
 
@@ -19,8 +19,9 @@ from veil.abuse.ledger import Source
 from veil.abuse.letters import Letter
 from veil.abuse.notices import Status
 from veil.control.desk.context import DeskContext
-from veil.control.desk.outbox import queue_mail
-from veil.control.desk.workflow import disclose, note_message
+from veil.control.desk.outbox import send_letter
+from veil.control.desk.reporters import is_trusted
+from veil.control.desk.workflow import disclose
 from veil.control.store.models import AbuseCase, AbuseDisclosure, AbuseReporter
 
 PARTY = "trusted_reporter"
@@ -78,8 +79,6 @@ def disclose_origin_to_trusted(
 ) -> bool:
     """Mail the origin address to the case's reporter if trusted and the notice is valid;
     record the disclosure. True when it was sent."""
-    from veil.control.desk.intake import is_trusted  # intake calls us from forward()
-
     if case.source != Source.TRUSTED.value or case.validation != Status.COMPLETE.value:
         return False  # trust is judged at intake, before the notice counts as activity
     if not case.origin_ip or case.reporter_id is None:
@@ -91,23 +90,14 @@ def disclose_origin_to_trusted(
     if _already_told(session, case.id):
         return False
     letter = origin_letter(case=case, operator=desk.settings.operator_name, origin=case.origin_ip)
-    queue_mail(
+    send_letter(
         session=session,
+        case_id=case.id,
+        party="reporter",
         to=reporter.email,
         letter=letter,
-        party="reporter",
         kind="origin",
         now=now,
-        case_id=case.id,
-    )
-    note_message(
-        session=session,
-        case_id=case.id,
-        party="reporter",
-        direction="out",
-        kind="origin",
-        body=letter.body,
-        at=now,
     )
     disclose(
         session=session,

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from veil.abuse.reputation import Standing
 from veil.control.changes import commit_change
 from veil.control.deps import AbuseDesk, Caller, ListPage, SessionDep, StateDep, WriteSessionDep
-from veil.control.desk.intake import is_trusted
 from veil.control.desk.mitigations import ActionRefused
 from veil.control.desk.orders import Order, OrderRefused, file_order
+from veil.control.desk.reporters import is_trusted
 from veil.control.desk.reputation import standings
 from veil.control.desk.trusted import unvet, vet
 from veil.control.envelope import bad_request, not_found, ok, page_info

@@ -20,7 +20,8 @@ from veil.abuse.notices import Category, Notice, Status
 from veil.abuse.xarf import XarfError, is_xarf
 from veil.abuse.xarf import notice_fields as xarf_fields
 from veil.control.deps import AbuseReport, Caller, ListPage, SessionDep, StateDep, WriteSessionDep
-from veil.control.desk.intake import Receipt, file_notice
+from veil.control.desk.intake import file_notice
+from veil.control.desk.receipts import Receipt
 from veil.control.desk.reputation import Throttled
 from veil.control.envelope import ApiError, bad_request, not_found, ok, page_info
 from veil.control.schemas.abuse_reports import FiledEnvelope, SubmittedReport

@@ -28,7 +28,8 @@ from starlette.concurrency import run_in_threadpool
 from veil.abuse.cases import CaseState
 from veil.abuse.letters import category_name
 from veil.abuse.notices import Category
-from veil.control.desk.intake import case_host, repair_notice
+from veil.control.desk.forwarding import case_host
+from veil.control.desk.intake import repair_notice
 from veil.control.state import ControlState
 from veil.control.store.models import AbuseAction, AbuseCase, AbuseCaseUrl
 from veil.control.web.catalog import FORMS, Field, field_for

@@ -24,7 +24,8 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from veil.abuse.notices import Notice, Problem, Status, validate
-from veil.control.desk.intake import Receipt, file_notice
+from veil.control.desk.intake import file_notice
+from veil.control.desk.receipts import Receipt
 from veil.control.desk.reputation import Throttled
 from veil.control.state import ControlState
 from veil.control.web.catalog import FORMS, FormSpec, field_for, spec_for
