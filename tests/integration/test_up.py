@@ -34,7 +34,12 @@ class Stack:
         )
 
     def get(self, host: str, path: str = "/") -> httpx.Response:
-        return httpx.get(f"http://127.0.0.1:{self.edge_port}{path}", headers={"Host": host})
+        return self.get_with(host, path, {})
+
+    def get_with(self, host: str, path: str, headers: dict[str, str]) -> httpx.Response:
+        return httpx.get(
+            f"http://127.0.0.1:{self.edge_port}{path}", headers={"Host": host, **headers}
+        )
 
 
 def _start_up(tmp: Path, *extra: str) -> Stack:

@@ -52,11 +52,25 @@ def _page(status: int, title: str, paragraphs: str, ray: str, now: float) -> byt
 """.encode()
 
 
+STATEMENTS_PATH = "/abuse/statements/"
+
+
 def _statement(block: AbuseBlock) -> str:
+    """The public statement, and the desk's published contact points beside it (the
+    designated agent of 17 U.S.C. §512(c)(2), the DSA Art. 11/12 point of contact)."""
     if not block.statement_url:
         return ""
     url = html.escape(block.statement_url)
-    return f'<p>Read the <a rel="blocked-by" href="{url}">public statement</a> about it.</p>'
+    text = f'<p>Read the <a rel="blocked-by" href="{url}">public statement</a> about it.</p>'
+    base, found, _ = block.statement_url.partition(STATEMENTS_PATH)
+    if found:
+        desk = html.escape(base)
+        text += (
+            f'<p>Contact: <a href="{desk}/abuse/agent">designated agent</a> &middot; '
+            f'<a href="{desk}/abuse/contact">DSA point of contact</a> &middot; '
+            f'<a href="{desk}/abuse/policy">our policy</a></p>'
+        )
+    return text
 
 
 def legal_block_page(
@@ -77,7 +91,7 @@ def suspended_page(
 ) -> tuple[bytes, bytes]:
     """403 for every URL of a suspended account's zones."""
     title = "Site suspended"
-    detail = "This website has been suspended by its hosting provider's abuse desk."
+    detail = "This website has been suspended by this network's abuse desk."
     if as_json:
         return b"application/json", _json(403, title, detail, block, ray, now)
     return b"text/html; charset=utf-8", _page(
