@@ -263,6 +263,8 @@ def up(
                 f'  curl -H "Authorization: Bearer $(cat {data_dir}/admin.token)" '
                 f"{api_url}/client/v4/zones"
             )
+            console.print(f"  open {api_url}/abuse   # the abuse desk's public form")
+            console.print(f"  {veil} abuse list --data-dir {data_dir}")
         if admin is not None:
             console.print(f"Metrics: http://{format_hostport(*admin)}/metrics")
         console.print("Ctrl-C stops everything (edge workers drain first).", style="dim")
