@@ -27,13 +27,14 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import spy
 from load import HOST, CpuWindow, Scenario, cpu_jiffies, run_wrk, wrk_argv
 from meta import describe
 from procs import PidBook, Server, free_port, wait_until_serving
+from quota import CpuQuota, remove_stale_cgroups
 from report import markdown
 from servers import (
     OUT,
@@ -52,6 +53,9 @@ SCENARIOS = (
     Scenario("1 MiB, 50 conns", "/1m.bin", 1024 * 1024, 50),
     Scenario("1 KiB, 500 conns", "/1k.bin", 1024, 500),
 )
+# Under a CPU quota every proxy is CPU-bound, so req/s compares CPU per request even where wrk
+# and the origin (sharing one CPU) cannot saturate an unconstrained nginx.
+QUOTA_SCENARIOS = (SCENARIOS[0], SCENARIOS[2])
 OTHER_CPU_LIMIT = 0.15  # cores of non-bench work tolerated during a measured run
 # veil / veil+log: the zone's cache level is bypass (the peer, nginx proxy_pass, has no
 # cache); veil+cache: the default level, so each uncacheable (no-store) response is judged.
@@ -70,6 +74,7 @@ class Bench:
     budget_end: float = 0.0  # monotonic time after which no more waiting or re-measuring
     veil_src: Path | None = None  # --veil-ref: an exported src/ tree; None: the work tree
     edge_seen: dict[str, dict[str, int]] = field(default_factory=dict)  # see edge_counters
+    quota: CpuQuota | None = None  # --quota: the cgroup each proxy is moved into after its runs
 
     def ours(self, proxy: Server) -> set[int]:
         """Process groups that belong to the bench (the rest of the machine is "other")."""
@@ -85,6 +90,7 @@ def main() -> int:
     signal.signal(signal.SIGHUP, _exit_on_signal)
     book = PidBook(OUT / "pids", marker=str(OUT))
     stale = book.reap()
+    remove_stale_cgroups()
     if args.reap:
         return 0
     if stale:
@@ -101,6 +107,11 @@ def main() -> int:
     results: list[dict[str, object]] = []
     failures: dict[str, str] = {}
     try:
+        if args.quota:
+            bench.quota = CpuQuota(args.quota)
+            bench.quota.create()
+            meta["quota"] = bench.quota.describe()
+            print(f"quota runs: {bench.quota.describe()}")
         bench.origin.start()
         wait_until_serving(bench.origin, bench.origin_port, "/1k.bin", HOST, 1024)
         for name in args.proxies:
@@ -112,6 +123,8 @@ def main() -> int:
     finally:
         bench.origin.stop()
         book.reap()
+        if bench.quota is not None:
+            bench.quota.remove()
     meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     meta["failures"] = failures
     write_results(meta, results)
@@ -148,8 +161,16 @@ def parse_args() -> argparse.Namespace:
         default=None,
         help="measure the edge as of this git commit (default: the work tree, edits included)",
     )
+    p.add_argument(
+        "--quota",
+        type=int,
+        default=50,
+        help="then run the 1 KiB scenarios with the proxy held to this %% of one CPU (0: skip)",
+    )
     p.add_argument("--reap", action="store_true", help="only stop processes of an earlier run")
     args = p.parse_args()
+    if not 0 <= args.quota <= 100:
+        p.error("--quota must be in [0, 100] (% of one CPU; 0 skips the quota runs)")
     if not 0 < args.duration <= 60 or not 0 <= args.warmup <= 30 or not 0 <= args.retries <= 5:
         p.error("--duration must be in (0, 60], --warmup in [0, 30] s, --retries in [0, 5]")
     return args
@@ -216,6 +237,13 @@ def bench_proxy(bench: Bench, name: str) -> list[dict[str, object]]:
     try:
         for scenario in SCENARIOS:
             results.append(measure_quietly(bench, server, port, scenario))
+        if bench.quota is not None:
+            bench.quota.add_group(server.pgid)
+            for scenario in QUOTA_SCENARIOS:
+                held = replace(scenario, label=f"{scenario.label}, {bench.args.quota}% CPU")
+                row = measure_quietly(bench, server, port, held)
+                row["quota"] = True
+                results.append(row)
         if bench.args.profile and name == "veil":
             profile_run(bench, server, port)
     finally:

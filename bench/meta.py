@@ -83,6 +83,8 @@ def reproduce(args: argparse.Namespace, all_proxies: Sequence[str]) -> str:
         argv += ["--veil-ref", args.veil_ref]
     if list(args.proxies) != list(all_proxies):
         argv += ["--proxies", *args.proxies]
+    if getattr(args, "quota", 50) != 50:
+        argv += ["--quota", str(args.quota)]
     return "sudo bash bench/run.sh " + shlex.join(argv) + "   # defaults: sudo make bench"
 
 
