@@ -27,6 +27,8 @@ HOT_MODULES: tuple[str, ...] = (
     "veil.edge.upstream",
     "veil.edge.context",
     "veil.edge.accesslog",
+    "veil.edge.metrics",
+    "veil.edge.resolve",
     "veil.edge.phases",
     "veil.snapshot",
     "veil.edge.cache",
