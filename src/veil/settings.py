@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_DATA_DIR = Path(".veil")
@@ -73,6 +73,9 @@ class AbuseSettings:
 
     public_url: str | None = None  # base of the links mailed to reporters; None: the API's URL
     smtp: tuple[str, int] | None = None  # outgoing mail relay; None: mail stays in the outbox
+    smtp_tls: str = "starttls"  # starttls (when offered) | require-starttls | tls | none
+    smtp_user: str = ""  # log in to the relay (AUTH) when set
+    smtp_password: str = field(default="", repr=False)  # from $VEIL_SMTP_PASSWORD
     smtp_listen: tuple[str, int] | None = None  # SMTP intake for notices sent to abuse@
     mail_from: str = "abuse@veil.localhost"
     asn_mmdb: Path | None = None  # MaxMind-format IP-to-ASN database (GeoLite2-ASN shape)

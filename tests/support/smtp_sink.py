@@ -67,14 +67,17 @@ class Sink:
 
 
 @asynccontextmanager
-async def smtp_sink(port: int = 0, **kwargs: Any) -> AsyncIterator[Sink]:
-    """Serve a `Sink` on 127.0.0.1:`port` (0: any free port) for the block."""
+async def smtp_sink(
+    port: int = 0, smtp_options: dict[str, Any] | None = None, **kwargs: Any
+) -> AsyncIterator[Sink]:
+    """Serve a `Sink` on 127.0.0.1:`port` (0: any free port) for the block; `smtp_options`
+    go to aiosmtpd's SMTP (e.g. an authenticator)."""
     sink = Sink(**kwargs)
     loop = asyncio.get_running_loop()
     connections: list[SMTP] = []
 
     def serve() -> SMTP:
-        connections.append(SMTP(sink, hostname="sink.test", loop=loop))
+        connections.append(SMTP(sink, hostname="sink.test", loop=loop, **(smtp_options or {})))
         return connections[-1]
 
     server = await loop.create_server(serve, "127.0.0.1", port)

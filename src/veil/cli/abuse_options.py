@@ -12,8 +12,12 @@ import click
 
 from veil.settings import AbuseSettings, SettingsError, parse_hostport
 
+SMTP_TLS_MODES = ("starttls", "require-starttls", "tls", "none")
 _DESK_FIELDS = (
     "smtp",
+    "smtp_tls",
+    "smtp_user",
+    "smtp_password",
     "abuse_smtp_listen",
     "public_url",
     "mail_from",
@@ -45,6 +49,9 @@ def abuse_desk_options(f: Callable[..., None]) -> Callable[..., None]:
         values = {name: kwargs.pop(name) for name in _DESK_FIELDS}
         kwargs["abuse"] = AbuseSettings(
             smtp=values["smtp"],
+            smtp_tls=values["smtp_tls"],
+            smtp_user=values["smtp_user"] or "",
+            smtp_password=values["smtp_password"] or "",
             smtp_listen=values["abuse_smtp_listen"],
             public_url=values["public_url"].rstrip("/") if values["public_url"] else None,
             mail_from=values["mail_from"],
@@ -66,6 +73,20 @@ def abuse_desk_options(f: Callable[..., None]) -> Callable[..., None]:
             callback=_optional_hostport,
             default=None,
             help="SMTP relay HOST:PORT for the desk's mail [default: mail waits in the outbox].",
+        ),
+        click.option(
+            "--smtp-tls",
+            type=click.Choice(SMTP_TLS_MODES),
+            default="starttls",
+            show_default=True,
+            help="TLS to the relay: STARTTLS when offered, required, implicit TLS (465), none.",
+        ),
+        click.option("--smtp-user", default=None, help="Log in to the relay as this user."),
+        click.option(
+            "--smtp-password",
+            envvar="VEIL_SMTP_PASSWORD",
+            default=None,
+            help="The relay password; prefer $VEIL_SMTP_PASSWORD (a flag shows in `ps`).",
         ),
         click.option(
             "--abuse-smtp-listen",

@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-
 FIELDS = (
     "bytes_in",
     "bytes_out",

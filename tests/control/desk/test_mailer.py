@@ -203,3 +203,49 @@ async def test_pending_mail_is_left_alone_after_send(db: Database) -> None:
         assert len(sink.received) == 1
     with db.read() as session:
         assert session.scalars(select(MailOutbox.sent_on)).all() != [None]
+
+
+async def test_relay_login_with_user_and_password(db: Database) -> None:
+    """--smtp-user with $VEIL_SMTP_PASSWORD logs in (AUTH, RFC 4954) before sending; a wrong
+    password leaves the mail queued with the failure as its error."""
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    logins: list[tuple[str, str]] = []
+
+    def authenticator(
+        server: object, session: object, envelope: object, mechanism: str, data: object
+    ) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        user, password = data.login.decode(), data.password.decode()
+        logins.append((user, password))
+        return AuthResult(success=(user, password) == ("desk", "s3cret"))
+
+    options = {"authenticator": authenticator, "auth_require_tls": False}
+    async with smtp_sink(smtp_options=options) as sink:
+        good = AbuseSettings(
+            smtp=("127.0.0.1", sink.port),
+            mail_from=FROM,
+            smtp_tls="none",
+            smtp_user="desk",
+            smtp_password="s3cret",
+        )
+        async with running(Mailer(db=db, settings=good, clock=SYSTEM_CLOCK, timeout=5.0)):
+            mail_id = queue(db, SYSTEM_CLOCK, "jane@rights.example", "s", "b")
+            await sink.wait_for(lambda r: len(r) == 1, within=5)
+            await until_sent(db, mail_id)
+        bad = AbuseSettings(
+            smtp=("127.0.0.1", sink.port),
+            mail_from=FROM,
+            smtp_tls="none",
+            smtp_user="desk",
+            smtp_password="wrong",
+        )
+        async with running(Mailer(db=db, settings=bad, clock=SYSTEM_CLOCK, timeout=1.0)):
+            other = queue(db, SYSTEM_CLOCK, "jane@rights.example", "s2", "b2")
+            async with asyncio.timeout(5):
+                while row(db, other).attempts == 0:  # noqa: ASYNC110 (a database)
+                    await asyncio.sleep(0.02)
+    assert ("desk", "s3cret") in logins and ("desk", "wrong") in logins
+    failed = row(db, other)
+    assert failed.sent_on is None and failed.last_error  # refused (535) or cut off: kept
+    assert "s3cret" not in repr(good) and "wrong" not in repr(bad)

@@ -51,6 +51,23 @@ SMTP_TIMEOUT = 30.0
 _QUEUED_KEY = "veil.mail_queued"
 
 
+def relay_options(settings: AbuseSettings) -> dict[str, Any]:
+    """aiosmtplib's TLS and login options for `--smtp-tls` / `--smtp-user` (RFC 3207
+    STARTTLS, RFC 8314 implicit TLS, RFC 4954 AUTH after connecting)."""
+    tls = {
+        "starttls": {"start_tls": None},  # when the relay offers it
+        "require-starttls": {"start_tls": True},
+        "tls": {"use_tls": True},
+        "none": {"start_tls": False},
+    }[settings.smtp_tls]
+    login = (
+        {"username": settings.smtp_user, "password": settings.smtp_password}
+        if settings.smtp_user
+        else {}
+    )
+    return {**tls, **login}
+
+
 def retry_delay(attempts: int) -> timedelta:
     """After the n-th failed attempt: 30 s, 60 s, 120 s, … at most an hour."""
     if attempts <= 0:
@@ -147,6 +164,7 @@ class Mailer:
             raise ValueError("the mailer needs an SMTP relay (--smtp HOST:PORT)")
         self._db = db
         self._relay = settings.smtp
+        self._settings = settings
         self._from = settings.mail_from
         self._from_name = f"{settings.operator_name} abuse desk" if settings.operator_name else ""
         self._clock = clock
@@ -207,7 +225,11 @@ class Mailer:
     async def _send_batch(self, batch: Sequence[Outgoing]) -> list[tuple[int, str | None]]:
         host, port = self._relay
         client = aiosmtplib.SMTP(
-            hostname=host, port=port, timeout=self._timeout, local_hostname=_domain(self._from)
+            hostname=host,
+            port=port,
+            timeout=self._timeout,
+            local_hostname=_domain(self._from),
+            **relay_options(self._settings),
         )
         try:
             await client.connect()
