@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 DEFAULT_DATA_DIR = Path(".veil")
@@ -88,6 +89,11 @@ class AbuseSettings:
     agent_phone: str = ""
     dsa_contact_email: str = ""  # DSA Art. 11/12 single point of contact
     dsa_languages: tuple[str, ...] = ("en",)
+    max_strikes: int = 3  # the repeat-infringer policy (§512(i)): this many active strikes ...
+    strike_window_days: int = 365  # ... within this many days call for a suspension review
+    escalate_after_days: int = 30  # valid notices left unanswered this long are escalated
+    restore_business_days: int = 10  # §512(g)(2)(C): 10 to 14 business days after a counter-notice
+    holidays: tuple[date, ...] = ()  # days that are not business days (besides weekends)
 
 
 @dataclass(frozen=True, slots=True)

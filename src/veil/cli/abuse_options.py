@@ -29,6 +29,11 @@ _DESK_FIELDS = (
     "agent_email",
     "agent_phone",
     "dsa_contact_email",
+    "max_strikes",
+    "strike_window_days",
+    "escalate_after_days",
+    "restore_business_days",
+    "holiday",
 )
 
 
@@ -63,6 +68,11 @@ def abuse_desk_options(f: Callable[..., None]) -> Callable[..., None]:
             agent_email=values["agent_email"],
             agent_phone=values["agent_phone"],
             dsa_contact_email=values["dsa_contact_email"],
+            max_strikes=values["max_strikes"],
+            strike_window_days=values["strike_window_days"],
+            escalate_after_days=values["escalate_after_days"],
+            restore_business_days=values["restore_business_days"],
+            holidays=tuple(sorted(set(values["holiday"]))),
         )
         f(**kwargs)
 
@@ -115,6 +125,41 @@ def abuse_desk_options(f: Callable[..., None]) -> Callable[..., None]:
         click.option("--agent-email", default=""),
         click.option("--agent-phone", default=""),
         click.option("--dsa-contact-email", default="", help="DSA single point of contact."),
+        click.option(
+            "--max-strikes",
+            type=click.IntRange(1, 100),
+            default=3,
+            show_default=True,
+            help="Repeat-infringer policy (§512(i)): this many active strikes ...",
+        ),
+        click.option(
+            "--strike-window-days",
+            type=click.IntRange(1, 3650),
+            default=365,
+            show_default=True,
+            help="... within this many days call for a suspension review.",
+        ),
+        click.option(
+            "--escalate-after-days",
+            type=click.IntRange(1, 365),
+            default=30,
+            show_default=True,
+            help="Escalate valid notices the customer leaves unanswered this long.",
+        ),
+        click.option(
+            "--restore-business-days",
+            type=click.IntRange(10, 14),
+            default=10,
+            show_default=True,
+            help="Restore after a counter-notice this many business days on (§512(g)(2)(C)).",
+        ),
+        click.option(
+            "--holiday",
+            type=click.DateTime(formats=["%Y-%m-%d"]),
+            multiple=True,
+            callback=lambda ctx, param, value: [v.date() for v in value],
+            help="A day that is not a business day, YYYY-MM-DD (repeatable).",
+        ),
     ]
     for option in reversed(options):
         wrapper = option(wrapper)

@@ -86,8 +86,8 @@ def build_state(
             allow_private=settings.allow_private_origins, addresses=settings.edge_addresses
         ),
         purge_policy=purge_policy or PurgePolicy(),
-        desk=DeskContext(
-            settings=settings.abuse,
+        desk=DeskContext.from_settings(
+            settings.abuse,
             public_url=settings.abuse.public_url or f"http://{format_hostport(*settings.listen)}",
             finder=build_finder(settings.abuse),
         ),

@@ -97,9 +97,9 @@ class Refused(ValueError):
 def restore_business_days(desk: DeskContext) -> int:
     """§512(g)(2)(C): restore "not less than 10, nor more than 14, business days" on.
 
-    The operator's choice lives in the desk context when it carries `restore_business_days`;
-    10 otherwise (the earliest the law allows)."""
-    days = int(getattr(desk, "restore_business_days", RESTORE_MIN_BUSINESS_DAYS))
+    The operator's choice (`--restore-business-days`, 10 by default: the earliest the law
+    allows)."""
+    days = desk.restore_business_days
     if not RESTORE_MIN_BUSINESS_DAYS <= days <= RESTORE_MAX_BUSINESS_DAYS:
         raise ValueError("restore_business_days must be between 10 and 14 (§512(g)(2)(C))")
     return days
@@ -281,7 +281,7 @@ def receive_counter_notice(
                 for p in validation.problems
             )
         )
-    due = restore_on(now, restore_business_days(desk))
+    due = restore_on(now, restore_business_days(desk), desk.holidays)
     stored = {k: data[k] for k in FORM_FIELDS if k in data}
     row = AbuseCounterNotice(
         id=new_id(), case_id=case.id, fields=stored, valid=True, received_on=now, restore_due_on=due

@@ -51,21 +51,21 @@ SMTP_TIMEOUT = 30.0
 _QUEUED_KEY = "veil.mail_queued"
 
 
+_TLS_OPTIONS: dict[str, dict[str, Any]] = {
+    "starttls": {"start_tls": None},  # when the relay offers it
+    "require-starttls": {"start_tls": True},
+    "tls": {"use_tls": True},
+    "none": {"start_tls": False},
+}
+
+
 def relay_options(settings: AbuseSettings) -> dict[str, Any]:
     """aiosmtplib's TLS and login options for `--smtp-tls` / `--smtp-user` (RFC 3207
     STARTTLS, RFC 8314 implicit TLS, RFC 4954 AUTH after connecting)."""
-    tls = {
-        "starttls": {"start_tls": None},  # when the relay offers it
-        "require-starttls": {"start_tls": True},
-        "tls": {"use_tls": True},
-        "none": {"start_tls": False},
-    }[settings.smtp_tls]
-    login = (
-        {"username": settings.smtp_user, "password": settings.smtp_password}
-        if settings.smtp_user
-        else {}
-    )
-    return {**tls, **login}
+    options: dict[str, Any] = dict(_TLS_OPTIONS[settings.smtp_tls])
+    if settings.smtp_user:
+        options.update(username=settings.smtp_user, password=settings.smtp_password)
+    return options
 
 
 def retry_delay(attempts: int) -> timedelta:
