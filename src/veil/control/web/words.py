@@ -14,7 +14,8 @@ CASE_STATES: dict[str, str] = {
     CaseState.NOT_ON_NETWORK.value: "Not on our network: we do not serve these addresses.",
     CaseState.VALID.value: "Accepted: the report is complete and waits in our queue.",
     CaseState.FORWARDED.value: (
-        "Forwarded: the site's owner and its hosting provider have been sent the report."
+        "Forwarded: the report has been sent on to the site's owner and, where we know it, to "
+        "its hosting provider."
     ),
     CaseState.AWAITING_CUSTOMER.value: "Waiting for the site's owner to answer.",
     CaseState.CUSTOMER_REPLIED.value: "The site's owner has answered; we are reviewing it.",
