@@ -34,6 +34,7 @@ HOT_MODULES: tuple[str, ...] = (
     "veil.edge.cache",
     "veil.edge.caching",
     "veil.cache.freshness",
+    "veil.cache.keys",
     "veil.cache.reasons",
     "veil.cache.status",
     "veil.cache.memory",
