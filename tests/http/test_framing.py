@@ -103,3 +103,21 @@ def test_check_request_head_total(
     )
     if not isinstance(result, Rejection):
         assert result[2].startswith(b"/") or result[2] == b"*"
+
+
+@given(st.binary(min_size=0, max_size=40))
+def test_memoised_hosts_decide_like_a_fresh_check(host: bytes) -> None:
+    """The plain-host memo never changes a verdict: asking twice gives the same answer, and
+    the answer for a host is the same as for a mixed-case copy seen first."""
+    first = check_request_head(
+        version="1.1", hosts=[host], target=b"/", has_transfer_encoding=False
+    )
+    again = check_request_head(
+        version="1.1", hosts=[host], target=b"/", has_transfer_encoding=False
+    )
+    assert first == again
+    upper = host.upper()
+    check_request_head(version="1.1", hosts=[upper], target=b"/", has_transfer_encoding=False)
+    assert check_request_head(
+        version="1.1", hosts=[host], target=b"/x", has_transfer_encoding=False
+    ) == (first if isinstance(first, Rejection) else (first[0], first[1], b"/x"))

@@ -37,6 +37,10 @@ BAD_FORWARD_CHAR = Rejection(400, "a header name contains a character the edge w
 
 _NAME_CHARS = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._"
 _HOST_CHARS = _NAME_CHARS + b":[]"
+# Plain Host names already checked, lower-cased (a keep-alive connection repeats its Host on
+# every request): a bounded memo, cleared when full. Only names that pass the check enter it.
+_PLAIN_HOSTS: dict[bytes, str] = {}
+_PLAIN_HOSTS_MAX = 4096
 
 
 def split_host(host: bytes) -> tuple[str, int | None] | None:
@@ -97,8 +101,15 @@ def check_request_head(
     """Decide a parsed request head: a Rejection, or (host, port, origin-form target)."""
     if version == "1.1" and len(hosts) == 1 and target[:1] == b"/":
         host = hosts[0]  # fast path: the common case, a plain name without a port
+        known = _PLAIN_HOSTS.get(host)
+        if known is not None:
+            return known, None, target
         if 0 < len(host) <= 253 and not host.translate(None, _NAME_CHARS) and host[-1:] != b".":
-            return host.decode("ascii").lower(), None, target
+            name = host.decode("ascii").lower()
+            if len(_PLAIN_HOSTS) >= _PLAIN_HOSTS_MAX:
+                _PLAIN_HOSTS.clear()
+            _PLAIN_HOSTS[host] = name
+            return name, None, target
     if version == "0.9":
         return HTTP09
     if version not in ("1.1", "1.0"):
