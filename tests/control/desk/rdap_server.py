@@ -8,7 +8,8 @@ Paths are `/{registry}/ip/{address}`:
 - `garbage`: 200 with a body that is not JSON;
 - `big`: 200 with 2 MiB of JSON and no Content-Length;
 - `hop`: a relative redirect to `/arin/...`; `loop`: redirects to itself; `evil`: a redirect
-  to `file:///etc/passwd`.
+  to `file:///etc/passwd`; `away`: a redirect to a server the bootstrap does not name (this
+  same server as `localhost`, which the bootstrap never calls it).
 """
 
 from __future__ import annotations
@@ -69,11 +70,14 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, b"this is not json {")
         if registry == "big":
             return self._send(200, b'{"name": "' + b"x" * (2 << 20) + b'"}', length=False)
-        if registry in ("hop", "loop", "evil"):
+        if registry in ("hop", "loop", "evil", "away"):
             target = {
                 "hop": f"/arin/ip/{address}",
                 "loop": self.path,
                 "evil": "file:///etc/passwd",
+                # the same server under a name the bootstrap does not use: followed, it would
+                # answer with ARIN's record, so a fallback proves the redirect was refused
+                "away": f"http://localhost:{self.server.server_address[1]}/arin/ip/{address}",
             }[registry]
             return self._send(302, b"", location=target)
         body = recorded(registry, address) if registry in RECORDED else None

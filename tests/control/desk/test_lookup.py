@@ -240,13 +240,15 @@ def test_slow_rdap_server_is_abandoned_at_the_timeout(
         pytest.param("big", id="over-1-MiB"),
         pytest.param("loop", id="redirect-loop"),
         pytest.param("evil", id="redirect-to-file-scheme"),
+        pytest.param("away", id="redirect-to-a-server-the-bootstrap-does-not-name"),
         pytest.param("afrinic", id="not-found"),  # nothing recorded for this address there
     ],
 )
 def test_bad_rdap_answer_falls_back_to_asn(
     tmp_path: Path, asn_mmdb: Path, rdap: RdapServer, registry: str
 ) -> None:
-    """Garbage, an oversized body, too many redirects, a redirect off http(s), a 404: the AS
+    """Garbage, an oversized body, too many redirects, a redirect off http(s) or to a server
+    the bootstrap does not name (no SSRF through a registry's answer), a 404: the AS
     organisation, no e-mail."""
     finder = finder_for(
         tmp_path, mmdb=asn_mmdb, bootstrap=bootstrap_to(rdap, registry, ["74.0.0.0/8"])

@@ -11,8 +11,10 @@ against one deadline (`AbuseSettings.rdap_timeout`) and never raises:
    `autonomous_system_organization`) gives the AS number, its organisation and the network.
 3. The bootstrap file picks the registry (`veil.abuse.rdap.rdap_base_for_ip`); `GET
    {base}ip/{address}` (RFC 9082 §3.1.1) runs in a worker thread the caller waits for until
-   the deadline. At most 3 redirects, http(s) only (a redirect elsewhere is refused: the
-   answer is untrusted and the bootstrap file is the only source of servers); at most 1 MiB.
+   the deadline. At most 3 redirects, http(s) only, and only to a server the bootstrap file
+   names (RIRs redirect among themselves; a redirect elsewhere — an internal address, cloud
+   metadata — is refused: the answer is untrusted and the bootstrap file is the only source
+   of servers); at most 1 MiB.
 4. The provider: the RDAP registrant's or abuse entity's organisation, else the AS
    organisation, else the RDAP network's name; the abuse e-mail only from RDAP. `source` is
    "rdap" when RDAP supplied the name or the e-mail, else "asn".
@@ -23,6 +25,7 @@ minutes, so a burst of notices does not wait on a dead registry each time), at m
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import logging
@@ -124,11 +127,26 @@ def load_bootstrap(path: Path) -> dict[str, object]:
     return doc
 
 
+def bootstrap_servers(bootstrap: object) -> frozenset[tuple[str, int | None]]:
+    """(host, port) of every server URL in an RFC 9224 bootstrap document."""
+    found: set[tuple[str, int | None]] = set()
+    services = bootstrap.get("services") if isinstance(bootstrap, dict) else None
+    for service in services if isinstance(services, list) else []:
+        urls = service[1] if isinstance(service, list) and len(service) == 2 else []
+        for url in urls if isinstance(urls, list) else []:
+            if isinstance(url, str):
+                with contextlib.suppress(httpx.InvalidURL):
+                    parsed = httpx.URL(url)
+                    found.add((parsed.host, parsed.port))
+    return frozenset(found)
+
+
 class RdapClient:
     """Queries the registry the bootstrap names; every failure is "no answer" (None)."""
 
     def __init__(self, bootstrap: object, *, clock: Clock = SYSTEM_CLOCK) -> None:
         self._bootstrap = bootstrap
+        self._servers = bootstrap_servers(bootstrap)
         self._clock = clock
         self._http = httpx.Client(
             follow_redirects=False,  # followed by hand: bounded, http(s) only
@@ -160,6 +178,8 @@ class RdapClient:
                     target = response.url.join(location) if location else httpx.URL("")
                     if target.scheme not in ("http", "https"):
                         return None  # no file:, gopher:, relative nonsense
+                    if (target.host, target.port) not in self._servers:
+                        return None  # only registries the operator's bootstrap names
                     continue
                 if response.status_code != 200:
                     return None
