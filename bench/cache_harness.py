@@ -42,7 +42,7 @@ from harness import assign_cpus, pin_self, wait_for_quiet
 from load import HOST, CpuWindow, Scenario, run_wrk, wrk_argv
 from meta import describe
 from procs import PidBook, Server, free_port, wait_until_serving
-from quota import CpuQuota, remove_stale_cgroups
+from quota import CpuQuota, add_quota_option, remove_stale_cgroups, start_quota
 from report import OTHER_CPU_LIMIT, cache_markdown
 from servers import (
     OUT,
@@ -118,11 +118,7 @@ def main() -> int:
     failures: dict[str, str] = {}
     profile: str | None = None
     try:
-        if args.quota:
-            bench.quota = CpuQuota(args.quota)
-            bench.quota.create()
-            meta["quota"] = bench.quota.describe()
-            print(f"quota runs: {bench.quota.describe()}")
+        bench.quota = start_quota(args.quota, meta)
         bench.origin.start()
         wait_until_serving(bench.origin, bench.origin_port, "/c/1k.bin", HOST, 1024)
         for name in args.servers:
@@ -151,12 +147,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--duration", type=float, default=10.0, help="seconds per measured run")
     p.add_argument("--warmup", type=float, default=2.0, help="seconds per discarded warm-up run")
     p.add_argument("--servers", nargs="+", choices=SERVERS, default=list(SERVERS))
-    p.add_argument(
-        "--quota",
-        type=int,
-        default=50,
-        help="CPU quota in %% of one CPU for the second set of runs (0: skip them)",
-    )
+    add_quota_option(p, "CPU quota in %% of one CPU for the second set of runs (0: skip them)")
     p.add_argument(
         "--quiet-wait",
         type=float,
@@ -186,8 +177,6 @@ def parse_args() -> argparse.Namespace:
     args = p.parse_args()
     if not 0 < args.duration <= 60 or not 0 <= args.warmup <= 30 or not 0 <= args.retries <= 5:
         p.error("--duration must be in (0, 60], --warmup in [0, 30] s, --retries in [0, 5]")
-    if not 0 <= args.quota <= 100:
-        p.error("--quota must be in [0, 100] (% of one CPU; 0 skips the quota runs)")
     return args
 
 

@@ -34,7 +34,7 @@ import spy
 from load import HOST, CpuWindow, Scenario, cpu_jiffies, run_wrk, wrk_argv
 from meta import describe
 from procs import PidBook, Server, free_port, wait_until_serving
-from quota import CpuQuota, remove_stale_cgroups
+from quota import CpuQuota, add_quota_option, remove_stale_cgroups, start_quota
 from report import markdown
 from servers import (
     OUT,
@@ -107,11 +107,7 @@ def main() -> int:
     results: list[dict[str, object]] = []
     failures: dict[str, str] = {}
     try:
-        if args.quota:
-            bench.quota = CpuQuota(args.quota)
-            bench.quota.create()
-            meta["quota"] = bench.quota.describe()
-            print(f"quota runs: {bench.quota.describe()}")
+        bench.quota = start_quota(args.quota, meta)
         bench.origin.start()
         wait_until_serving(bench.origin, bench.origin_port, "/1k.bin", HOST, 1024)
         for name in args.proxies:
@@ -161,16 +157,11 @@ def parse_args() -> argparse.Namespace:
         default=None,
         help="measure the edge as of this git commit (default: the work tree, edits included)",
     )
-    p.add_argument(
-        "--quota",
-        type=int,
-        default=50,
-        help="then run the 1 KiB scenarios with the proxy held to this %% of one CPU (0: skip)",
+    add_quota_option(
+        p, "then run the 1 KiB scenarios with the proxy held to this %% of one CPU (0: skip)"
     )
     p.add_argument("--reap", action="store_true", help="only stop processes of an earlier run")
     args = p.parse_args()
-    if not 0 <= args.quota <= 100:
-        p.error("--quota must be in [0, 100] (% of one CPU; 0 skips the quota runs)")
     if not 0 < args.duration <= 60 or not 0 <= args.warmup <= 30 or not 0 <= args.retries <= 5:
         p.error("--duration must be in (0, 60], --warmup in [0, 30] s, --retries in [0, 5]")
     return args

@@ -4,6 +4,7 @@ per request even on a machine whose load generator cannot saturate an unconstrai
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import time
@@ -108,3 +109,26 @@ def remove_stale_cgroups() -> None:
                 if not _read(d / "cgroup.procs").split():
                     with contextlib.suppress(OSError):
                         d.rmdir()
+
+
+def _percent(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError("must be in [0, 100] (% of one CPU; 0 skips the runs)")
+    return value
+
+
+def add_quota_option(parser: argparse.ArgumentParser, help: str) -> None:
+    """`--quota PERCENT` (default 50; 0 skips the runs under a quota)."""
+    parser.add_argument("--quota", type=_percent, default=50, help=help)
+
+
+def start_quota(percent: int, meta: dict[str, object]) -> CpuQuota | None:
+    """The cgroup for the runs under a quota (None for --quota 0), recorded in the results."""
+    if not percent:
+        return None
+    quota = CpuQuota(percent)
+    quota.create()
+    meta["quota"] = quota.describe()
+    print(f"quota runs: {quota.describe()}")
+    return quota
