@@ -45,9 +45,9 @@ from veil.control.desk.forwarding import forward
 from veil.control.desk.log import append_log
 from veil.control.desk.mitigations import ActionRefused, case_urls, propose
 from veil.control.desk.outbox import send_letter
-from veil.control.desk.workflow import move, note_message
+from veil.control.desk.workflow import case_account, move, note_message
 from veil.control.store.db import BUMPED_VERSION_KEY
-from veil.control.store.models import AbuseAction, AbuseCase, Account
+from veil.control.store.models import AbuseAction, AbuseCase
 
 CLOSED = frozenset({CaseState.CLOSED.value, CaseState.NOT_ON_NETWORK.value})
 
@@ -206,7 +206,7 @@ def fire(
 def _ask_customer(
     session: Session, desk: DeskContext, case: AbuseCase, message: str, now: datetime
 ) -> None:
-    account = session.get(Account, case.account_id) if case.account_id else None
+    account = case_account(session, case)
     if account is None:
         return
     letter = _reply_letter(case, desk, message)

@@ -43,8 +43,8 @@ from veil.control.desk.context import DeskContext
 from veil.control.desk.log import append_log
 from veil.control.desk.mitigations import case_urls, change_status
 from veil.control.desk.outbox import send_letter
-from veil.control.desk.workflow import disclose, move, note_message
-from veil.control.store.models import AbuseAction, AbuseCase, AbuseCounterNotice, Account, new_id
+from veil.control.desk.workflow import case_account, disclose, move, note_message
+from veil.control.store.models import AbuseAction, AbuseCase, AbuseCounterNotice, new_id
 
 MAX_TEXT = 20_000
 REASONS = frozenset({"removed", "misclassified"})  # Cloudflare's appeal reasons
@@ -357,7 +357,7 @@ def record_lawsuit(
         body="\n".join(f"{k}: {v}" for k, v in details.items()) or "a filed action was shown",
         at=now,
     )
-    account = session.get(Account, case.account_id) if case.account_id else None
+    account = case_account(session, case)
     if account is not None:
         letter = lawsuit_to_customer(case_id=case.id)
         send_letter(

@@ -21,8 +21,8 @@ from veil.control.desk.hosting import HostingProvider
 from veil.control.desk.log import append_log
 from veil.control.desk.outbox import send_letter
 from veil.control.desk.trusted import disclose_origin_to_trusted
-from veil.control.desk.workflow import disclose, move
-from veil.control.store.models import AbuseCase, Account
+from veil.control.desk.workflow import case_account, disclose, move
+from veil.control.store.models import AbuseCase
 
 
 def case_host(case: AbuseCase) -> HostingProvider | None:
@@ -37,7 +37,7 @@ def forward(*, session: Session, desk: DeskContext, case: AbuseCase, now: dateti
     """Send a valid notice on: to the customer (reporter identity as the rules say) and to the
     hosting provider (with the origin address); then the case is `forwarded`."""
     notice = stored_notice(case)
-    account = session.get(Account, case.account_id) if case.account_id else None
+    account = case_account(session, case)
     withheld = reporter_identity_withheld(notice)
     if account is not None and notice.owner_notification is not Notification.NONE:
         letter = to_customer(
@@ -47,7 +47,7 @@ def forward(*, session: Session, desk: DeskContext, case: AbuseCase, now: dateti
             domain=case.domain,
             answer_url=desk.customer_url(case.id),
         )
-        _forward_letter(session, case, "customer", account.contact_email, letter, now)
+        forward_letter(session, case, "customer", account.contact_email, letter, now)
         if not withheld:
             disclose(
                 session=session,
@@ -73,7 +73,7 @@ def forward(*, session: Session, desk: DeskContext, case: AbuseCase, now: dateti
             domain=case.domain,
             origin=case.origin_ip,
         )
-        _forward_letter(session, case, "host", host.abuse_email, letter, now)
+        forward_letter(session, case, "host", host.abuse_email, letter, now)
         disclose(
             session=session,
             case_id=case.id,
@@ -89,10 +89,17 @@ def forward(*, session: Session, desk: DeskContext, case: AbuseCase, now: dateti
     disclose_origin_to_trusted(session=session, desk=desk, case=case, now=now)
 
 
-def _forward_letter(
-    session: Session, case: AbuseCase, party: str, to: str, letter: Letter, now: datetime
+def forward_letter(
+    session: Session,
+    case: AbuseCase,
+    party: str,
+    to: str,
+    letter: Letter,
+    now: datetime,
+    kind: str = "forward",
 ) -> None:
+    """Send a notice (or an order) on to `party`, and log that it was forwarded."""
     send_letter(
-        session=session, case_id=case.id, party=party, to=to, letter=letter, kind="forward", now=now
+        session=session, case_id=case.id, party=party, to=to, letter=letter, kind=kind, now=now
     )
     append_log(session=session, entry=entry(Event.NOTICE_FORWARDED, now, case=case.id, party=party))

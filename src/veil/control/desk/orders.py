@@ -26,14 +26,14 @@ from veil.abuse.notices import Status as Validity
 from veil.abuse.queue import OrderFacts, order_statement
 from veil.abuse.urls import normalise_url
 from veil.control.desk.context import DeskContext
+from veil.control.desk.forwarding import forward_letter
 from veil.control.desk.hosting import hosting_provider
 from veil.control.desk.intake import notice_fields
 from veil.control.desk.log import append_log
 from veil.control.desk.mitigations import propose
-from veil.control.desk.outbox import send_letter
 from veil.control.desk.routing import origin_for_host, zone_for_host
-from veil.control.desk.workflow import move
-from veil.control.store.models import AbuseAction, AbuseCase, AbuseCaseUrl, Account, Zone, new_id
+from veil.control.desk.workflow import case_account, move
+from veil.control.store.models import AbuseAction, AbuseCase, AbuseCaseUrl, Zone, new_id
 
 
 class OrderRefused(ValueError):
@@ -209,22 +209,10 @@ def _tell_customer(
     session: Session, case: AbuseCase, order: Order, facts: OrderFacts, now: datetime
 ) -> None:
     """DSA Art. 9(5): the customer learns of the order and the effect given to it."""
-    account = session.get(Account, case.account_id) if case.account_id else None
+    account = case_account(session, case)
     if account is not None:
         letter = _order_letter(case, order, facts)
-        send_letter(
-            session=session,
-            case_id=case.id,
-            party="customer",
-            to=account.contact_email,
-            letter=letter,
-            kind="order",
-            now=now,
-        )
-        append_log(
-            session=session,
-            entry=entry(Event.NOTICE_FORWARDED, now, case=case.id, party="customer"),
-        )
+        forward_letter(session, case, "customer", account.contact_email, letter, now, "order")
     case.forwarded_on = now
     move(session=session, case=case, event=CaseEvent.FORWARDED, now=now)
 

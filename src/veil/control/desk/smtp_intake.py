@@ -41,9 +41,9 @@ from veil.abuse.notices import Notice
 from veil.control.desk.intake import file_notice, repair_notice
 from veil.control.desk.receipts import Receipt
 from veil.control.desk.reputation import Throttled
-from veil.control.desk.workflow import note_message
+from veil.control.desk.workflow import case_account, note_message
 from veil.control.state import ControlState
-from veil.control.store.models import AbuseCase, Account, MailOutbox
+from veil.control.store.models import AbuseCase, MailOutbox
 
 log = logging.getLogger("veil.desk.smtp")
 
@@ -125,7 +125,7 @@ def _replied_case(session: DbSession, read: EmailNotice) -> AbuseCase | None:
 
 
 def _is_customer(session: DbSession, case: AbuseCase, sender: str) -> bool:
-    account = session.get(Account, case.account_id) if case.account_id else None
+    account = case_account(session, case)
     return account is not None and account.contact_email.strip().lower() == sender
 
 

@@ -43,14 +43,13 @@ from veil.control.desk.context import DeskContext
 from veil.control.desk.log import append_log
 from veil.control.desk.mitigations import case_urls, change_status, due_to_take_effect
 from veil.control.desk.outbox import queue_mail, send_letter
-from veil.control.desk.workflow import move, note_message
+from veil.control.desk.workflow import case_account, move, note_message
 from veil.control.store.models import (
     AbuseAction,
     AbuseCase,
     AbuseCounterNotice,
     AbuseMessage,
     AbuseStrike,
-    Account,
 )
 
 if TYPE_CHECKING:
@@ -154,7 +153,7 @@ def _restore(session: Session, counter: AbuseCounterNotice, now: datetime) -> No
     if case.reporter_email:
         letter = restored(case_id=case.id, urls=urls, to_reporter=True)
         _mail(session, case, "reporter", case.reporter_email, letter, "restored", now)
-    account = session.get(Account, case.account_id) if case.account_id else None
+    account = case_account(session, case)
     if account is not None:
         letter = restored(case_id=case.id, urls=urls, to_reporter=False)
         _mail(session, case, "customer", account.contact_email, letter, "restored", now)

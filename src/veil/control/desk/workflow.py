@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from veil.abuse.cases import CaseEvent, CaseState, transition
 from veil.abuse.ledger import Event, entry
 from veil.control.desk.log import append_log
-from veil.control.store.models import AbuseCase, AbuseDisclosure, AbuseMessage
+from veil.control.store.models import AbuseCase, AbuseDisclosure, AbuseMessage, Account
 
 
 def move(*, session: Session, case: AbuseCase, event: CaseEvent, now: datetime) -> CaseState:
@@ -65,3 +65,8 @@ def disclose(
         session=session,
         entry=entry(Event.DISCLOSURE, at, case=case_id, party=party, what=what),
     )
+
+
+def case_account(session: Session, case: AbuseCase) -> Account | None:
+    """The customer account the case is about (None off the network or once deleted)."""
+    return session.get(Account, case.account_id) if case.account_id else None
