@@ -44,8 +44,8 @@ from veil.control.desk.context import DeskContext
 from veil.control.desk.forwarding import forward
 from veil.control.desk.log import append_log
 from veil.control.desk.mitigations import ActionRefused, case_urls, propose
-from veil.control.desk.outbox import send_letter
-from veil.control.desk.workflow import case_account, move, note_message
+from veil.control.desk.outbox import mail_customer
+from veil.control.desk.workflow import move, note_message
 from veil.control.store.db import BUMPED_VERSION_KEY
 from veil.control.store.models import AbuseAction, AbuseCase
 
@@ -206,19 +206,8 @@ def fire(
 def _ask_customer(
     session: Session, desk: DeskContext, case: AbuseCase, message: str, now: datetime
 ) -> None:
-    account = case_account(session, case)
-    if account is None:
-        return
     letter = _reply_letter(case, desk, message)
-    send_letter(
-        session=session,
-        case_id=case.id,
-        party="customer",
-        to=account.contact_email,
-        letter=letter,
-        kind="reply_requested",
-        now=now,
-    )
+    mail_customer(session=session, case=case, letter=letter, kind="reply_requested", now=now)
 
 
 def forward_case(*, session: Session, desk: DeskContext, case: AbuseCase, now: datetime) -> None:

@@ -42,8 +42,8 @@ from veil.abuse.urls import normalise_url
 from veil.control.desk.context import DeskContext
 from veil.control.desk.log import append_log
 from veil.control.desk.mitigations import case_urls, change_status
-from veil.control.desk.outbox import send_letter
-from veil.control.desk.workflow import case_account, disclose, move, note_message
+from veil.control.desk.outbox import mail_customer, send_letter
+from veil.control.desk.workflow import disclose, move, note_message
 from veil.control.store.models import AbuseAction, AbuseCase, AbuseCounterNotice, new_id
 
 MAX_TEXT = 20_000
@@ -357,18 +357,8 @@ def record_lawsuit(
         body="\n".join(f"{k}: {v}" for k, v in details.items()) or "a filed action was shown",
         at=now,
     )
-    account = case_account(session, case)
-    if account is not None:
-        letter = lawsuit_to_customer(case_id=case.id)
-        send_letter(
-            session=session,
-            case_id=case.id,
-            party="customer",
-            to=account.contact_email,
-            letter=letter,
-            kind="lawsuit",
-            now=now,
-        )
+    letter = lawsuit_to_customer(case_id=case.id)
+    mail_customer(session=session, case=case, letter=letter, kind="lawsuit", now=now)
 
 
 def reply(*, session: Session, case: AbuseCase, text: str, now: datetime) -> None:

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from veil.abuse.letters import Letter
-from veil.control.store.models import AbuseMessage, MailOutbox
+from veil.control.desk.workflow import case_account
+from veil.control.store.models import AbuseCase, AbuseMessage, MailOutbox
 
 
 def queue_mail(
@@ -57,6 +58,25 @@ def send_letter(
         )
     )
     return row
+
+
+def mail_customer(
+    *, session: Session, case: AbuseCase, letter: Letter, kind: str, now: datetime
+) -> bool:
+    """Send `letter` to the customer the case is about (its account's contact), if any."""
+    account = case_account(session, case)
+    if account is None:
+        return False
+    send_letter(
+        session=session,
+        case_id=case.id,
+        party="customer",
+        to=account.contact_email,
+        letter=letter,
+        kind=kind,
+        now=now,
+    )
+    return True
 
 
 def mail_for_case(*, session: Session, case_id: str) -> Sequence[MailOutbox]:

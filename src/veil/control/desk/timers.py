@@ -37,13 +37,13 @@ from sqlalchemy.orm import Session
 from veil.abuse.actions import ActionEvent, Status
 from veil.abuse.cases import UNANSWERED, CaseEvent, CaseState, needs_escalation
 from veil.abuse.ledger import Event, entry
-from veil.abuse.letters import Letter, restored, to_operator
+from veil.abuse.letters import restored, to_operator
 from veil.abuse.strikes import Strike, active_strikes, policy_verdict
 from veil.control.desk.context import DeskContext
 from veil.control.desk.log import append_log
 from veil.control.desk.mitigations import case_urls, change_status, due_to_take_effect
-from veil.control.desk.outbox import queue_mail, send_letter
-from veil.control.desk.workflow import case_account, move, note_message
+from veil.control.desk.outbox import mail_customer, queue_mail, send_letter
+from veil.control.desk.workflow import move, note_message
 from veil.control.store.models import (
     AbuseAction,
     AbuseCase,
@@ -152,11 +152,17 @@ def _restore(session: Session, counter: AbuseCounterNotice, now: datetime) -> No
     urls = case_urls(session, case.id)
     if case.reporter_email:
         letter = restored(case_id=case.id, urls=urls, to_reporter=True)
-        _mail(session, case, "reporter", case.reporter_email, letter, "restored", now)
-    account = case_account(session, case)
-    if account is not None:
-        letter = restored(case_id=case.id, urls=urls, to_reporter=False)
-        _mail(session, case, "customer", account.contact_email, letter, "restored", now)
+        send_letter(
+            session=session,
+            case_id=case.id,
+            party="reporter",
+            to=case.reporter_email,
+            letter=letter,
+            kind="restored",
+            now=now,
+        )
+    letter = restored(case_id=case.id, urls=urls, to_reporter=False)
+    mail_customer(session=session, case=case, letter=letter, kind="restored", now=now)
 
 
 def reverse_strike(*, session: Session, case: AbuseCase, now: datetime) -> None:
@@ -170,14 +176,6 @@ def reverse_strike(*, session: Session, case: AbuseCase, now: datetime) -> None:
             session=session,
             entry=entry(Event.STRIKE_REVERSED, now, case=case.id, account=strike.account_id),
         )
-
-
-def _mail(
-    session: Session, case: AbuseCase, party: str, to: str, letter: Letter, kind: str, now: datetime
-) -> None:
-    send_letter(
-        session=session, case_id=case.id, party=party, to=to, letter=letter, kind=kind, now=now
-    )
 
 
 # -- escalation of unanswered notices --------------------------------------------------------
