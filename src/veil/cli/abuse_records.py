@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-import httpx
 
 from veil.cli.abuse_commands import abuse
-from veil.cli.api_commands import API_PREFIX, TIMEOUT, Target, call, die, resolve_target
+from veil.cli.api_commands import Target, call, die, request, resolve_target
 from veil.settings import DEFAULT_DATA_DIR
 
 REASONS = {
@@ -122,22 +121,7 @@ def verify_log_command(
 
 def _get_text(target: Target, path: str, params: dict[str, str]) -> str:
     """A GET whose success is a text body (csv, html); an error is the envelope's message."""
-    try:
-        response = httpx.get(
-            f"{target.api}{API_PREFIX}{path}",
-            params=params,
-            headers={"Authorization": f"Bearer {target.token}"},
-            timeout=TIMEOUT,
-            trust_env=False,
-        )
-    except httpx.InvalidURL:
-        die(f"invalid API URL {target.api!r}")
-    except httpx.ConnectError:
-        die(f"cannot reach the Veil API at {target.api} (is `veil up` running?)")
-    except httpx.TimeoutException:
-        die(f"the Veil API at {target.api} did not answer in time")
-    except httpx.HTTPError as exc:
-        die(f"request to the Veil API at {target.api} failed: {type(exc).__name__}")
+    response = request(target, "GET", path, params=params)
     if response.is_success:
         return response.text
     try:

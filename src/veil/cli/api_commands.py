@@ -113,20 +113,19 @@ def common_options(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def call(
+def request(
     target: Target,
     method: str,
     path: str,
     *,
     json: Any = None,
     params: dict[str, Any] | None = None,
-) -> Any:
-    """One API call; returns the envelope's result or exits with its error message."""
-    url = f"{target.api}{API_PREFIX}{path}"
+) -> httpx.Response:
+    """Send one request to the API; a transport failure exits with one clear line."""
     try:
-        response = httpx.request(
+        return httpx.request(
             method,
-            url,
+            f"{target.api}{API_PREFIX}{path}",
             json=json,
             params=params,
             headers={"Authorization": f"Bearer {target.token}"},
@@ -141,6 +140,18 @@ def call(
         die(f"the Veil API at {target.api} did not answer in time")
     except httpx.HTTPError as exc:
         die(f"request to the Veil API at {target.api} failed: {type(exc).__name__}")
+
+
+def call(
+    target: Target,
+    method: str,
+    path: str,
+    *,
+    json: Any = None,
+    params: dict[str, Any] | None = None,
+) -> Any:
+    """One API call; returns the envelope's result or exits with its error message."""
+    response = request(target, method, path, json=json, params=params)
     try:
         body = response.json()
     except ValueError:
