@@ -42,7 +42,7 @@ from veil.abuse.urls import normalise_url
 from veil.control.desk.context import DeskContext
 from veil.control.desk.log import append_log
 from veil.control.desk.mitigations import case_urls, change_status
-from veil.control.desk.outbox import mail_customer, send_letter
+from veil.control.desk.outbox import mail_customer, mail_reporter
 from veil.control.desk.workflow import disclose, move, note_message
 from veil.control.store.models import AbuseAction, AbuseCase, AbuseCounterNotice, new_id
 
@@ -304,17 +304,8 @@ def receive_counter_notice(
 
 
 def _forward_to_reporter(session: Session, case: AbuseCase, letter: Any, now: datetime) -> None:
-    if not case.reporter_email:
+    if not mail_reporter(session=session, case=case, letter=letter, kind="counter_notice", now=now):
         return
-    send_letter(
-        session=session,
-        case_id=case.id,
-        party="reporter",
-        to=case.reporter_email,
-        letter=letter,
-        kind="counter_notice",
-        now=now,
-    )
     disclose(
         session=session,
         case_id=case.id,

@@ -79,6 +79,24 @@ def mail_customer(
     return True
 
 
+def mail_reporter(
+    *, session: Session, case: AbuseCase, letter: Letter, kind: str, now: datetime
+) -> bool:
+    """Send `letter` to the case's reporter, if the reporter gave an address."""
+    if not case.reporter_email:
+        return False
+    send_letter(
+        session=session,
+        case_id=case.id,
+        party="reporter",
+        to=case.reporter_email,
+        letter=letter,
+        kind=kind,
+        now=now,
+    )
+    return True
+
+
 def mail_for_case(*, session: Session, case_id: str) -> Sequence[MailOutbox]:
     return session.scalars(
         select(MailOutbox).where(MailOutbox.case_id == case_id).order_by(MailOutbox.id)

@@ -15,7 +15,7 @@ from veil.abuse.letters import HostLine, Letter, receipt
 from veil.abuse.notices import Problem, Status
 from veil.control.desk.context import DeskContext
 from veil.control.desk.hosting import HostingProvider
-from veil.control.desk.outbox import send_letter
+from veil.control.desk.outbox import mail_reporter
 from veil.control.store.models import AbuseCase
 
 
@@ -79,16 +79,7 @@ def make_receipt(
         off_network=off_network,
         on_network=on_network,
     )
-    if case.reporter_email:
-        send_letter(
-            session=session,
-            case_id=case.id,
-            party="reporter",
-            to=case.reporter_email,
-            letter=letter,
-            kind="receipt",
-            now=now,
-        )
+    mail_reporter(session=session, case=case, letter=letter, kind="receipt", now=now)
     return Receipt(
         case_id=case.id,
         status_url=status_url,

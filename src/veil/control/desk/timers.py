@@ -42,7 +42,7 @@ from veil.abuse.strikes import Strike, active_strikes, policy_verdict
 from veil.control.desk.context import DeskContext
 from veil.control.desk.log import append_log
 from veil.control.desk.mitigations import case_urls, change_status, due_to_take_effect
-from veil.control.desk.outbox import mail_customer, queue_mail, send_letter
+from veil.control.desk.outbox import mail_customer, mail_reporter, queue_mail
 from veil.control.desk.workflow import move, note_message
 from veil.control.store.models import (
     AbuseAction,
@@ -150,17 +150,8 @@ def _restore(session: Session, counter: AbuseCounterNotice, now: datetime) -> No
     append_log(session=session, entry=entry(Event.RESTORED, now, case=case.id))
     reverse_strike(session=session, case=case, now=now)
     urls = case_urls(session, case.id)
-    if case.reporter_email:
-        letter = restored(case_id=case.id, urls=urls, to_reporter=True)
-        send_letter(
-            session=session,
-            case_id=case.id,
-            party="reporter",
-            to=case.reporter_email,
-            letter=letter,
-            kind="restored",
-            now=now,
-        )
+    letter = restored(case_id=case.id, urls=urls, to_reporter=True)
+    mail_reporter(session=session, case=case, letter=letter, kind="restored", now=now)
     letter = restored(case_id=case.id, urls=urls, to_reporter=False)
     mail_customer(session=session, case=case, letter=letter, kind="restored", now=now)
 
