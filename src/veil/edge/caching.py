@@ -138,13 +138,13 @@ def lookup(ex: Exchange, cache: EdgeCache, route: Route) -> bool:
             use = Use.REVALIDATE
         if use is Use.HIT:
             ex.advance(Phase.HIT)
-            serve(ex, obj, status.hit(ttl(obj.meta.policy, now)), log="hit")
+            serve(ex, obj, status.hit(ttl(obj.meta.policy, now)), log="hit", now=now)
             return True
         if use is Use.STALE_WHILE_REVALIDATE:
             # RFC 5861 §3: served stale now, refreshed once in the background.
             refresh = key not in cache.fills
             ex.advance(Phase.HIT)
-            serve(ex, obj, status.hit(ttl(obj.meta.policy, now)), log="stale")
+            serve(ex, obj, status.hit(ttl(obj.meta.policy, now)), log="stale", now=now)
             if refresh and key not in cache.fills:
                 start_refresh(ex)
             return True
@@ -229,14 +229,12 @@ def upstream_fields(ex: Exchange) -> list[Header]:
 # --- HIT ---------------------------------------------------------------------------------------
 
 
-def serve(ex: Exchange, obj: CachedObject, cache_status: bytes, *, log: str) -> None:
-    """Answer from a stored response (HIT -> DELIVER): conditionals, ranges and HEAD included."""
+def serve(ex: Exchange, obj: CachedObject, cache_status: bytes, *, log: str, now: float) -> None:
+    """Answer from a stored response (HIT -> DELIVER): conditionals, ranges and HEAD included.
+    `now` is the caller's reading of the cache clock (a hit reads it once, at lookup)."""
     ex.advance(Phase.DELIVER)
     ex.cache_log = log
     meta = obj.meta
-    cache = ex.client.ctx.cache
-    assert cache is not None
-    now = cache.clock()
     extra = b"Age: %d\r\n%b" % (int(current_age(meta.policy, now)), _line(cache_status))
     if ex.scan.conditional:
         verdict = evaluate_preconditions(
@@ -520,7 +518,9 @@ def _serve_waiters(cache: EdgeCache, fill: Fill) -> None:
             )
             if use is Use.HIT:
                 waiter.advance(Phase.HIT)
-                serve(waiter, obj, status.collapsed_hit(ttl(obj.meta.policy, now)), log="hit")
+                serve(
+                    waiter, obj, status.collapsed_hit(ttl(obj.meta.policy, now)), log="hit", now=now
+                )
                 continue
             obj.release()
         waiter.fetch_now()
@@ -536,10 +536,11 @@ def origin_failed(ex: Exchange, kind: ErrorKind) -> bool:
     ex.stale = None
     cache = ex.client.ctx.cache
     assert cache is not None
-    if may_serve_stale(stale.meta.policy, cache.clock(), error=True):
+    now = cache.clock()
+    if may_serve_stale(stale.meta.policy, now, error=True):
         ex.advance(Phase.HIT)
         value = status.forward(Forward.STALE, fwd_status=kind.status, detail="stale-if-error")
-        serve(ex, stale, value, log="stale")
+        serve(ex, stale, value, log="stale", now=now)
         return True
     stale.release()
     if stale.meta.policy.must_revalidate or stale.meta.policy.no_cache:
@@ -561,7 +562,9 @@ def serve_after_origin(ex: Exchange) -> None:
         value = status.forward(Forward.STALE, fwd_status=origin_status, detail="stale-if-error")
         log = "stale"
     release_fill(ex)
-    serve(ex, obj, value, log=log)
+    cache = ex.client.ctx.cache
+    assert cache is not None
+    serve(ex, obj, value, log=log, now=cache.clock())
 
 
 def _invalidate(ex: Exchange, cache: EdgeCache) -> None:
