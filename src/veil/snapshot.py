@@ -18,9 +18,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT: Final = 1
 DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024
 DEFAULT_CONNECT_TIMEOUT = 15.0  # Cloudflare answers 522 after 15 s without a TCP handshake
 DEFAULT_READ_TIMEOUT = 100.0  # ... and 524 after 100 s without a response
@@ -41,12 +41,12 @@ class OriginSettings:
     read_timeout: float = DEFAULT_READ_TIMEOUT
 
 
-CACHE_LEVELS = ("bypass", "standard", "ignore_query", "cache_everything")
-QUERY_MODES = ("all", "none", "sorted", "allow")
-PURGE_KINDS = ("url", "prefix", "host", "tag", "everything")
+CACHE_LEVELS: Final = ("bypass", "standard", "ignore_query", "cache_everything")
+QUERY_MODES: Final = ("all", "none", "sorted", "allow")
+PURGE_KINDS: Final = ("url", "prefix", "host", "tag", "everything")
 # The abuse desk's actions the edge enforces (veil.abuse.actions.ActionType; cache_purge is
 # carried by `purges`, not here).
-ABUSE_KINDS = (
+ABUSE_KINDS: Final = (
     "legal_block",
     "phishing_interstitial",
     "misleading_interstitial",
@@ -141,7 +141,7 @@ class Snapshot:
         return None
 
 
-EMPTY_SNAPSHOT = Snapshot(version=0, created_at=0.0, zones=(), routes={}, wildcards={})
+EMPTY_SNAPSHOT: Final = Snapshot(version=0, created_at=0.0, zones=(), routes={}, wildcards={})
 
 
 def build_snapshot(

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from veil.edge.phases import NEXT, IllegalTransition, Phase, check_transition
+from veil.edge.phases import ALLOWED, NEXT, IllegalTransition, Phase, check_transition
 
 
 def test_every_phase_reaches_done() -> None:
@@ -43,3 +43,10 @@ def test_pass_path_is_legal() -> None:
     ]
     for a, b in itertools.pairwise(path):
         assert check_transition(a, b) is b
+
+
+def test_allowed_masks_agree_with_next() -> None:
+    """The bit masks the hot path checks say exactly what NEXT says."""
+    for current in Phase:
+        for target in Phase:
+            assert bool((ALLOWED[current] >> target) & 1) == (target in NEXT[current])

@@ -41,7 +41,7 @@ HEURISTICALLY_CACHEABLE: Final = frozenset(
 # HTTP-dates repeat (one Date per second for all responses, one Last-Modified per object):
 # parsed values are memoised, and the memo is emptied when it reaches this size.
 _DATE_MEMO_LIMIT: Final = 512
-_dates: dict[bytes, int | None] = {}
+_dates: Final[dict[bytes, int | None]] = {}
 
 
 def parse_http_date(value: bytes) -> int | None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum, StrEnum
-from typing import Protocol, TypeVar
+from typing import Final, Protocol, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 from veil.cache.keys import CacheKeySettings, key_prefix, uri_key
@@ -33,9 +33,11 @@ _K = TypeVar("_K")
 # RFC 9110 §9.2.1 safe methods, plus the methods the IANA method registry marks safe.
 # Every other method, known or not, is unsafe for §4.4 ("including methods whose safety is
 # unknown"). Method names are case-sensitive (RFC 9110 §9.1).
-SAFE_METHODS = frozenset({b"GET", b"HEAD", b"OPTIONS", b"TRACE", b"PROPFIND", b"REPORT", b"SEARCH"})
+SAFE_METHODS: Final = frozenset(
+    {b"GET", b"HEAD", b"OPTIONS", b"TRACE", b"PROPFIND", b"REPORT", b"SEARCH"}
+)
 
-MAX_TAG_BYTES = 1024  # longer tags are dropped rather than stored
+MAX_TAG_BYTES: Final = 1024  # longer tags are dropped rather than stored
 
 
 def invalidates(method: bytes, status: int) -> bool:
@@ -207,7 +209,7 @@ class StoredObject:
     variant: bytes = b""
 
 
-_NEVER = float("-inf")
+_NEVER: Final = float("-inf")
 
 
 class _Mark:

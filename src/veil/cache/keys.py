@@ -23,14 +23,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Final
 
 from veil.cache.vary import combined_value, field_lines
 
 Header = tuple[bytes, bytes]
 
-_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-_HEX = frozenset(b"0123456789abcdefABCDEF")
-_DEFAULT_PORTS = {b"http": b":80", b"https": b":443"}
+_UNRESERVED: Final = frozenset(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+)
+_HEX: Final = frozenset(b"0123456789abcdefABCDEF")
+_DEFAULT_PORTS: Final = {b"http": b":80", b"https": b":443"}
 
 
 class CacheLevel(StrEnum):

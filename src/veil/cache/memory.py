@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from itertools import count
 from types import TracebackType
-from typing import Self
+from typing import Final, Self
 
 from veil.cache.eviction import LRU
 from veil.cache.store import Chunk, Entry, PolicyFactory, clamp
 
-DEFAULT_MAX_OBJECT = 1024 * 1024
+DEFAULT_MAX_OBJECT: Final = 1024 * 1024
 
 
 class MemoryEntry:

@@ -68,9 +68,20 @@ Fields = dict[int, list[bytes]]  # the values of the fields the policy reads, by
 TARGET_LIST: Final = (b"veil-cache-control", b"cdn-cache-control")
 
 # Response fields the policy reads, by code (0: not interesting).
-_CC, _VEIL_CC, _CDN_CC, _EXPIRES, _DATE, _AGE, _LAST_MODIFIED = 1, 2, 3, 4, 5, 6, 7
-_SET_COOKIE, _CONTENT_TYPE, _VARY, _ETAG, _AUTHORIZATION, _SURROGATE = 8, 9, 10, 11, 12, 13
-_FIELDS = FieldNames(
+_CC: Final = 1
+_VEIL_CC: Final = 2
+_CDN_CC: Final = 3
+_EXPIRES: Final = 4
+_DATE: Final = 5
+_AGE: Final = 6
+_LAST_MODIFIED: Final = 7
+_SET_COOKIE: Final = 8
+_CONTENT_TYPE: Final = 9
+_VARY: Final = 10
+_ETAG: Final = 11
+_AUTHORIZATION: Final = 12
+_SURROGATE: Final = 13
+_FIELDS: Final = FieldNames(
     {
         b"cache-control": _CC,
         b"veil-cache-control": _VEIL_CC,
@@ -215,7 +226,7 @@ def _lifetime(
     return 0
 
 
-_REFUSALS: dict[tuple[Reason, bytes], StoreDecision] = {}
+_REFUSALS: Final[dict[tuple[Reason, bytes], StoreDecision]] = {}
 
 
 def _refusal(reason: Reason, governed_by: bytes) -> StoreDecision:

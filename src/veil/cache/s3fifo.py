@@ -33,11 +33,11 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable
-from typing import Generic, TypeVar
+from typing import Final, Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 
-_MAX_FREQ = 3
+_MAX_FREQ: Final = 3
 
 
 class _Entry:

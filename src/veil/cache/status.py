@@ -23,7 +23,7 @@ CACHE_NAME: Final = b"veil"
 FIELD_NAME: Final = b"cache-status"
 
 _HIT_MEMO_LIMIT: Final = 4096
-_hits: dict[int, bytes] = {}
+_hits: Final[dict[int, bytes]] = {}
 _HIT_COLLAPSED: Final = b"veil; hit; collapsed; ttl=%d"
 
 # RFC 8941 §3.3.4 token characters (after a leading ALPHA or "*").

@@ -30,8 +30,8 @@ DEFAULT_CODINGS: Final[tuple[bytes, ...]] = (b"br", b"zstd", b"gzip")
 
 IDENTITY: Final = b"identity"
 
-_MEMO_LIMIT = 1024
-_coding_memo: dict[bytes, bytes] = {}
+_MEMO_LIMIT: Final = 1024
+_coding_memo: Final[dict[bytes, bytes]] = {}
 
 
 def field_lines(headers: Sequence[Header], name: bytes) -> list[bytes]:

@@ -13,13 +13,14 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Final
 
-_LINE = (
+_LINE: Final = (
     '{"time_ms":%d,"ray":"%s","zone":%s,"client_ip":"%s","method":%s,"host":%s,"path":%s,'
     '"status":%d,"bytes":%d,"duration_us":%d,"origin_us":%s,"cache":"%s"}'
 )
 # A str -> its JSON string literal, straight to the C function (no Python wrapper).
-_quote: Callable[[str], str] = getattr(json.encoder, "c_encode_basestring_ascii", None) or (
+_quote: Final[Callable[[str], str]] = getattr(json.encoder, "c_encode_basestring_ascii", None) or (
     json.encoder.py_encode_basestring_ascii
 )
 

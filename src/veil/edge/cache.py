@@ -28,7 +28,7 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from veil.cache import meta as meta_codec
 from veil.cache.compression import encoded_fields, identity_fields
@@ -56,9 +56,11 @@ from veil.snapshot import CacheSettings, Snapshot
 if TYPE_CHECKING:
     from veil.edge.exchange import Exchange
 
-HIT_FOR_MISS_SECONDS = 120.0  # an uncacheable key skips collapsing this long (Varnish's default)
-PROMOTE_MAX = 256 * 1024  # disk hits up to this size are copied into the memory tier
-READ_CHUNK = 256 * 1024  # a large disk object is sent in pieces of this size
+HIT_FOR_MISS_SECONDS: Final = (
+    120.0  # an uncacheable key skips collapsing this long (Varnish's default)
+)
+PROMOTE_MAX: Final = 256 * 1024  # disk hits up to this size are copied into the memory tier
+READ_CHUNK: Final = 256 * 1024  # a large disk object is sent in pieces of this size
 
 
 class CachedObject:
@@ -159,9 +161,9 @@ class Fill:
         self.waiters: list[Exchange] = []
 
 
-OTHER_PROCESS = -1  # lock_fill: another worker process is fetching the key
-NO_LOCKS = -2  # lock_fill: no disk tier, so no collapsing across processes
-LOCK_STRIPES = 65536
+OTHER_PROCESS: Final = -1  # lock_fill: another worker process is fetching the key
+NO_LOCKS: Final = -2  # lock_fill: no disk tier, so no collapsing across processes
+LOCK_STRIPES: Final = 65536
 
 
 class TeeWriter:
@@ -504,7 +506,7 @@ class EdgeCache:
             self.manager.close()
 
 
-_PURGE_KINDS = {
+_PURGE_KINDS: Final = {
     "url": PurgeKind.URL,
     "prefix": PurgeKind.PREFIX,
     "host": PurgeKind.HOST,

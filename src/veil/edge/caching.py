@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from veil.cache import status
 from veil.cache.compression import compressible
@@ -59,23 +59,23 @@ if TYPE_CHECKING:
     from veil.edge.exchange import Exchange
     from veil.snapshot import Route
 
-SCHEME = b"http"  # the visitor's scheme (the TLS issue adds https)
-ORIGIN_FAILURES = frozenset({502, 521, 522, 523, 524})
-DEFAULT_EDGE_TTL = 7200
+SCHEME: Final = b"http"  # the visitor's scheme (the TLS issue adds https)
+ORIGIN_FAILURES: Final = frozenset({502, 521, 522, 523, 524})
+DEFAULT_EDGE_TTL: Final = 7200
 # Under cache level cache_everything, a 200 refused only for lacking freshness is stored.
-CACHE_EVERYTHING_OVERRIDES = frozenset({Reason.NOT_CACHEABLE, Reason.STALE_ON_ARRIVAL})
-REMOTE_POLL_SECONDS = 0.01  # how often a waiter checks another process's fill
-REMOTE_WAIT_LIMIT = 30.0  # then it fetches for itself
-INLINE_COMPRESS_MAX = 256 * 1024  # larger bodies are compressed in a worker thread
+CACHE_EVERYTHING_OVERRIDES: Final = frozenset({Reason.NOT_CACHEABLE, Reason.STALE_ON_ARRIVAL})
+REMOTE_POLL_SECONDS: Final = 0.01  # how often a waiter checks another process's fill
+REMOTE_WAIT_LIMIT: Final = 30.0  # then it fetches for itself
+INLINE_COMPRESS_MAX: Final = 256 * 1024  # larger bodies are compressed in a worker thread
 # A digest of the stored body is about that body: a 304 never replaces it.
-NEVER_UPDATED = frozenset({b"content-md5", b"digest", b"content-digest", b"repr-digest"})
+NEVER_UPDATED: Final = frozenset({b"content-md5", b"digest", b"content-digest", b"repr-digest"})
 
 
 def _line(value: bytes) -> bytes:
     return b"Cache-Status: " + value + b"\r\n"
 
 
-_FORWARD_LINES: dict[tuple[Forward, int | None, bool, str | None], bytes] = {}
+_FORWARD_LINES: Final[dict[tuple[Forward, int | None, bool, str | None], bytes]] = {}
 
 
 def forward_line(fwd: Forward, fwd_status: int | None, stored: bool, detail: str | None) -> bytes:

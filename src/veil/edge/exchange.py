@@ -20,7 +20,7 @@ visitor (server.py).
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import httptools
 
@@ -30,7 +30,7 @@ from veil.cache.reasons import Forward
 from veil.edge import caching, errors
 from veil.edge.cache import READ_CHUNK, CachedObject, Fill, TeeWriter
 from veil.edge.errors import ErrorKind, status_line
-from veil.edge.phases import NEXT, Phase, check_transition
+from veil.edge.phases import ALLOWED, Phase, check_transition
 from veil.edge.rewrite import (
     MAX_CDN_LOOP,
     RequestScan,
@@ -47,14 +47,14 @@ from veil.snapshot import Route
 if TYPE_CHECKING:
     from veil.edge.server import ClientConnection
 
-IDEMPOTENT = frozenset({b"GET", b"HEAD", b"OPTIONS", b"PUT", b"DELETE", b"TRACE"})
-CACHEABLE_METHODS = frozenset({b"GET", b"HEAD"})
-BYPASS_LINE = b"Cache-Status: veil; fwd=bypass; detail=cache-level-bypass\r\n"
-BODYLESS_STATUS = frozenset({204, 304})
-PENDING_BODY_LIMIT = 256 * 1024  # buffered request body before the visitor is paused
+IDEMPOTENT: Final = frozenset({b"GET", b"HEAD", b"OPTIONS", b"PUT", b"DELETE", b"TRACE"})
+CACHEABLE_METHODS: Final = frozenset({b"GET", b"HEAD"})
+BYPASS_LINE: Final = b"Cache-Status: veil; fwd=bypass; detail=cache-level-bypass\r\n"
+BODYLESS_STATUS: Final = frozenset({204, 304})
+PENDING_BODY_LIMIT: Final = 256 * 1024  # buffered request body before the visitor is paused
 
-_STATUS_LINES: dict[tuple[int, bytes], bytes] = {}
-CONNECTION_LINE = {True: b"Connection: keep-alive\r\n", False: b"Connection: close\r\n"}
+_STATUS_LINES: Final[dict[tuple[int, bytes], bytes]] = {}
+CONNECTION_LINE: Final = {True: b"Connection: keep-alive\r\n", False: b"Connection: close\r\n"}
 
 
 def _status_line(status: int, reason: bytes) -> bytes:
@@ -210,7 +210,7 @@ class Exchange:
 
     def advance(self, target: Phase) -> None:
         """Move to `target`, failing loudly if the lifecycle does not allow it (phases.py)."""
-        if target not in NEXT[self.phase]:
+        if not (ALLOWED[self.phase] >> target) & 1:
             check_transition(self.phase, target)  # raises IllegalTransition with the names
         self.phase = target
 
@@ -510,7 +510,7 @@ class Exchange:
 
     def _response_length(self) -> bytes | None:
         for name, value in self.resp_headers:
-            if name.lower() == b"content-length":
+            if len(name) == 14 and name.lower() == b"content-length":  # len(): skip lower()
                 return value
         return None
 
@@ -525,7 +525,7 @@ class Exchange:
         ends when the origin closes)?"""
         last = b""
         for n, v in self.resp_headers:
-            if n.lower() == b"transfer-encoding":
+            if len(n) == 17 and n.lower() == b"transfer-encoding":
                 last = v
         return last.rsplit(b",", 1)[-1].strip().lower() == b"chunked"
 

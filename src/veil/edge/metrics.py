@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
-FIELDS = (
+FIELDS: Final = (
     "bytes_in",
     "bytes_out",
     "connections_open",

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Final
 
 from veil.http.headers import (
     EDGE_SET_REQUEST_FIELDS,
@@ -25,20 +26,32 @@ from veil.http.headers import (
     forwarded_element,
 )
 
-_PLAIN_CONNECTION_OPTIONS = frozenset({b"keep-alive", b"close"})
+_PLAIN_CONNECTION_OPTIONS: Final = frozenset({b"keep-alive", b"close"})
 # Connection values that name no other field: the usual spellings, recognised without parsing.
-_PLAIN_CONNECTION_VALUES = frozenset(
+_PLAIN_CONNECTION_VALUES: Final = frozenset(
     {b"keep-alive", b"Keep-Alive", b"close", b"Close", b"keep-alive, close"}
 )
 
 # Request field codes. Codes at or above R_SKIP are never copied upstream: hop-by-hop fields,
 # the ones the edge sets itself, and the ones it rebuilds (Host, framing, X-Forwarded-For,
 # Forwarded, Expect).
-R_KEEP, R_ACCEPT, R_CDN_LOOP, R_CONDITIONAL, R_RANGE, R_ACCEPT_ENCODING = 0, 1, 2, 3, 4, 5
-R_SKIP, R_HOST, R_LENGTH, R_CHUNKED, R_CONNECTION, R_EXPECT, R_UPGRADE, R_XFF, R_FORWARDED, R_TE = (
-    range(10, 20)
-)
-REQUEST_FIELDS = FieldNames(
+R_KEEP: Final = 0
+R_ACCEPT: Final = 1
+R_CDN_LOOP: Final = 2
+R_CONDITIONAL: Final = 3
+R_RANGE: Final = 4
+R_ACCEPT_ENCODING: Final = 5
+R_SKIP: Final = 10
+R_HOST: Final = 11
+R_LENGTH: Final = 12
+R_CHUNKED: Final = 13
+R_CONNECTION: Final = 14
+R_EXPECT: Final = 15
+R_UPGRADE: Final = 16
+R_XFF: Final = 17
+R_FORWARDED: Final = 18
+R_TE: Final = 19
+REQUEST_FIELDS: Final = FieldNames(
     {
         **dict.fromkeys(HOP_BY_HOP | EDGE_SET_REQUEST_FIELDS, R_SKIP),
         b"accept": R_ACCEPT,
@@ -62,7 +75,11 @@ REQUEST_FIELDS = FieldNames(
 )
 # Response field codes: hop-by-hop (RFC 9110 §7.6.1), the origin's self-description and
 # framing (the edge frames the body itself) are dropped; Location may be rewritten.
-S_KEEP, S_LOCATION, S_SKIP, S_CONNECTION, S_AGE = 0, 1, 2, 3, 4
+S_KEEP: Final = 0
+S_LOCATION: Final = 1
+S_SKIP: Final = 2
+S_CONNECTION: Final = 3
+S_AGE: Final = 4
 # Meant for Veil only: the targeted cache fields (RFC 9213) and the purge tags.
 EDGE_ONLY_RESPONSE_FIELDS = frozenset(
     {
@@ -73,7 +90,7 @@ EDGE_ONLY_RESPONSE_FIELDS = frozenset(
         b"surrogate-key",
     }
 )
-RESPONSE_FIELDS = FieldNames(
+RESPONSE_FIELDS: Final = FieldNames(
     {
         **dict.fromkeys(
             HOP_BY_HOP
@@ -90,10 +107,10 @@ RESPONSE_FIELDS = FieldNames(
 )
 # Request fields a cache fill does not forward: the fill fetches the whole object, and the
 # visitor's conditional or range is then answered from it.
-_FILL_DROPS = frozenset({b"if-none-match", b"if-modified-since", b"if-range", b"range"})
+_FILL_DROPS: Final = frozenset({b"if-none-match", b"if-modified-since", b"if-range", b"range"})
 
-CDN_LOOP_TOKEN = b"veil"
-MAX_CDN_LOOP = 4  # more passes than this through Veil is a loop (RFC 8586 §3)
+CDN_LOOP_TOKEN: Final = b"veil"
+MAX_CDN_LOOP: Final = 4  # more passes than this through Veil is a loop (RFC 8586 §3)
 
 
 class RequestScan:
@@ -188,7 +205,7 @@ def _hop_fields(
     )
 
 
-_FRESH_HOP_FIELDS: dict[tuple[str, str, bytes], bytes] = {}
+_FRESH_HOP_FIELDS: Final[dict[tuple[str, str, bytes], bytes]] = {}
 
 
 def _fresh_hop_fields(client_ip: str, proto: str, host: bytes) -> bytes:
@@ -221,7 +238,6 @@ def upstream_request_head(
     if scan.connection:
         options = connection_tokens(scan.connection) - _PLAIN_CONNECTION_OPTIONS
     out = [method, b" ", target, b" HTTP/1.1\r\nHost: ", host_out, b"\r\n"]
-    append = out.append
     forwarded: list[bytes] = []
     memo = REQUEST_FIELDS.memo
     for pair in headers:
@@ -234,28 +250,28 @@ def upstream_request_head(
             continue
         if options and pair[0].lower() in options:
             continue  # named in Connection: hop-by-hop for this message (RFC 9110 §7.6.1)
-        append(pair[0])  # four appends: measurably cheaper than b"%b: %b\r\n" % pair
-        append(b": ")
-        append(pair[1])
-        append(b"\r\n")
+        out.append(pair[0])  # four appends: measurably cheaper than b"%b: %b\r\n" % pair
+        out.append(b": ")
+        out.append(pair[1])
+        out.append(b"\r\n")
     if scan.xff or forwarded:
-        append(_hop_fields(client_ip, proto, scan.hosts[0], scan.xff, forwarded))
+        out.append(_hop_fields(client_ip, proto, scan.hosts[0], scan.xff, forwarded))
     else:
-        append(_fresh_hop_fields(client_ip, proto, scan.hosts[0]))
-    append(b"Veil-Ray: ")
-    append(ray)
-    append(b"\r\n")
+        out.append(_fresh_hop_fields(client_ip, proto, scan.hosts[0]))
+    out.append(b"Veil-Ray: ")
+    out.append(ray)
+    out.append(b"\r\n")
     if websocket:
-        append(b"Connection: Upgrade\r\nUpgrade: ")
-        append(scan.upgrade or b"websocket")
-        append(b"\r\n")
+        out.append(b"Connection: Upgrade\r\nUpgrade: ")
+        out.append(scan.upgrade or b"websocket")
+        out.append(b"\r\n")
     if chunked_body:
-        append(b"Transfer-Encoding: chunked\r\n")
+        out.append(b"Transfer-Encoding: chunked\r\n")
     elif scan.content_length is not None:
-        append(b"Content-Length: ")
-        append(str(scan.content_length).encode())
-        append(b"\r\n")
-    append(b"\r\n")
+        out.append(b"Content-Length: ")
+        out.append(str(scan.content_length).encode())
+        out.append(b"\r\n")
+    out.append(b"\r\n")
     return b"".join(out)
 
 
@@ -279,7 +295,6 @@ def client_response_head(
     b"Transfer-Encoding: chunked\\r\\n" or b"" for close-delimited / bodiless responses).
     """
     out = [status_line]
-    append = out.append
     memo = RESPONSE_FIELDS.memo
     for pair in headers:
         code = memo.get(pair[0])
@@ -304,28 +319,28 @@ def client_response_head(
                     )
             if code == S_LOCATION:
                 value = hide_origin_in_url(pair[1], origin_authorities(), visitor_host)
-                append(b"%b: %b\r\n" % (pair[0], value))
+                out.append(b"%b: %b\r\n" % (pair[0], value))
             continue
         if named and pair[0].lower() in named:
             continue
-        append(pair[0])
-        append(b": ")
-        append(pair[1])
-        append(b"\r\n")
-    append(extra)
-    append(b"Server: veil\r\nVeil-Ray: ")
-    append(ray)
-    append(b"\r\n")
-    append(framing)
+        out.append(pair[0])
+        out.append(b": ")
+        out.append(pair[1])
+        out.append(b"\r\n")
+    out.append(extra)
+    out.append(b"Server: veil\r\nVeil-Ray: ")
+    out.append(ray)
+    out.append(b"\r\n")
+    out.append(framing)
     if upgrade is not None:
-        append(b"Connection: Upgrade\r\nUpgrade: ")
-        append(upgrade)
-        append(b"\r\n")
+        out.append(b"Connection: Upgrade\r\nUpgrade: ")
+        out.append(upgrade)
+        out.append(b"\r\n")
     elif not keep_alive:
-        append(b"Connection: close\r\n")
+        out.append(b"Connection: close\r\n")
     elif http10_client:
-        append(b"Connection: keep-alive\r\n")
-    append(b"\r\n")
+        out.append(b"Connection: keep-alive\r\n")
+    out.append(b"\r\n")
     return b"".join(out)
 
 

@@ -35,10 +35,14 @@ from veil.http.headers import Header
 if TYPE_CHECKING:
     from veil.edge.context import EdgeContext
 
-QUEUE_LIMIT = 16  # pipelined requests buffered before reading pauses
+QUEUE_LIMIT: Final = 16  # pipelined requests buffered before reading pauses
 
 # Deadline kinds
-IDLE, HEAD, BODY, UPSTREAM, WRITE = range(5)
+IDLE: Final = 0
+HEAD: Final = 1
+BODY: Final = 2
+UPSTREAM: Final = 3
+WRITE: Final = 4
 
 
 class _Refused(Exception):

@@ -179,14 +179,17 @@ class OriginPool:
         if conn.closed:
             self._forget(conn)
             return
-        idle = self._idle.setdefault(conn.key, [])
-        if len(idle) >= self.max_idle_per_key:
+        idle = self._idle.get(conn.key)
+        if idle is None:
+            idle = self._idle[conn.key] = []
+        elif len(idle) >= self.max_idle_per_key:
             conn.close()
             self._forget(conn)
             return
         conn.idle_since = self._loop.time()
         idle.append(conn)
-        self._wake(conn.key)
+        if self._waiters:  # rarely: only while some key is at max_open_per_key
+            self._wake(conn.key)
 
     def discard(self, conn: UpstreamConnection) -> None:
         """Close a connection that must not be reused (error, framing, close-delimited)."""
@@ -222,11 +225,15 @@ class OriginPool:
 
     def _wake(self, key: PoolKey) -> None:
         waiters = self._waiters.get(key)
+        if waiters is None:
+            return
         while waiters:
             waiter = waiters.popleft()
             if not waiter.done():
                 waiter.set_result(None)
-                return
+                break
+        if not waiters:
+            del self._waiters[key]  # so that `release` can skip waking while nobody waits
 
     def _tls_context(self) -> ssl.SSLContext:
         if self._tls is None:

@@ -63,8 +63,8 @@ class CacheControl:
 
 EMPTY: Final = CacheControl()
 
-_cc_memo: dict[bytes | tuple[bytes, ...], CacheControl] = {}
-_targeted_memo: dict[bytes, CacheControl | None] = {}
+_cc_memo: Final[dict[bytes | tuple[bytes, ...], CacheControl]] = {}
+_targeted_memo: Final[dict[bytes, CacheControl | None]] = {}
 
 # directive -> attribute. Deltas: duplicates keep the minimum, except min-fresh (maximum).
 _DELTAS: Final = {

@@ -9,6 +9,7 @@ module decides those, as a pure function of the parsed head, and says why.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,27 +21,29 @@ class Rejection:
 
 
 # RFC 9112 §3.2: Host is required in HTTP/1.1; §3.2.2: a recipient of more than one -> 400.
-MISSING_HOST = Rejection(400, "the request has no Host header")
-DUPLICATE_HOST = Rejection(400, "the request has more than one Host header")
-HOST_USERINFO = Rejection(400, "the Host header must not contain userinfo ('@')")
-BAD_HOST = Rejection(400, "the Host header is not a valid host[:port]")
+MISSING_HOST: Final = Rejection(400, "the request has no Host header")
+DUPLICATE_HOST: Final = Rejection(400, "the request has more than one Host header")
+HOST_USERINFO: Final = Rejection(400, "the Host header must not contain userinfo ('@')")
+BAD_HOST: Final = Rejection(400, "the Host header is not a valid host[:port]")
 # RFC 9112 §2.3 / §9: only HTTP/1.0 and HTTP/1.1 are spoken on this listener.
-HTTP09 = Rejection(400, "HTTP/0.9 requests are not accepted")
-BAD_VERSION = Rejection(400, "only HTTP/1.0 and HTTP/1.1 are accepted on this connection")
+HTTP09: Final = Rejection(400, "HTTP/0.9 requests are not accepted")
+BAD_VERSION: Final = Rejection(400, "only HTTP/1.0 and HTTP/1.1 are accepted on this connection")
 # RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 request means faulty framing.
-TE_ON_HTTP10 = Rejection(400, "Transfer-Encoding is not allowed in an HTTP/1.0 request")
+TE_ON_HTTP10: Final = Rejection(400, "Transfer-Encoding is not allowed in an HTTP/1.0 request")
 # RFC 9112 §3.2.2: an absolute-form target's authority replaces Host; we refuse a mismatch so
 # that routing and every later key use one host.
-ABSOLUTE_HOST_MISMATCH = Rejection(400, "the request target's host differs from the Host header")
-BAD_TARGET = Rejection(400, "the request target is not origin-form or absolute-form")
+ABSOLUTE_HOST_MISMATCH: Final = Rejection(
+    400, "the request target's host differs from the Host header"
+)
+BAD_TARGET: Final = Rejection(400, "the request target is not origin-form or absolute-form")
 BAD_FORWARD_CHAR = Rejection(400, "a header name contains a character the edge will not forward")
 
-_NAME_CHARS = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._"
-_HOST_CHARS = _NAME_CHARS + b":[]"
+_NAME_CHARS: Final = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._"
+_HOST_CHARS: Final = _NAME_CHARS + b":[]"
 # Plain Host names already checked, lower-cased (a keep-alive connection repeats its Host on
 # every request): a bounded memo, cleared when full. Only names that pass the check enter it.
-_PLAIN_HOSTS: dict[bytes, str] = {}
-_PLAIN_HOSTS_MAX = 4096
+_PLAIN_HOSTS: Final[dict[bytes, str]] = {}
+_PLAIN_HOSTS_MAX: Final = 4096
 
 
 def split_host(host: bytes) -> tuple[str, int | None] | None:

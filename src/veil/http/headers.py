@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Final
 
 Header = tuple[bytes, bytes]
 
@@ -31,7 +32,7 @@ EDGE_SET_REQUEST_FIELDS: frozenset[bytes] = frozenset(
 ORIGIN_PRIVATE_RESPONSE_FIELDS: frozenset[bytes] = frozenset({b"server", b"x-powered-by"})
 
 # Trailer fields that must not appear in a trailer section (RFC 9110 §6.5.1).
-FORBIDDEN_TRAILERS: frozenset[bytes] = frozenset(
+FORBIDDEN_TRAILERS: Final[frozenset[bytes]] = frozenset(
     {
         b"content-length",
         b"transfer-encoding",
