@@ -35,6 +35,7 @@ HOT_MODULES: tuple[str, ...] = (
     "veil.edge.caching",
     "veil.cache.freshness",
     "veil.cache.keys",
+    "veil.cache.meta",
     "veil.cache.reasons",
     "veil.cache.status",
     "veil.cache.memory",

@@ -95,3 +95,24 @@ def test_location_hides_origin() -> None:
     assert hide_origin_in_url(b"https://10.0.0.5/a", auth, b"a.test") == b"https://a.test/a"
     assert hide_origin_in_url(b"https://other.test/a", auth, b"a.test") == b"https://other.test/a"
     assert hide_origin_in_url(b"/relative", auth, b"a.test") == b"/relative"
+
+
+def test_scan_picks_out_cache_control_and_authorization_and_forwards_both() -> None:
+    """The one pass over the visitor's fields also gathers what the cache's request decision
+    reads (every Cache-Control line in order, whether Authorization is present); neither is
+    dropped on the way to the origin."""
+    headers = [
+        (b"Host", b"a.test"),
+        (b"cache-control", b"no-cache"),
+        (b"Authorization", b"Bearer t"),
+        (b"Cache-Control", b"max-age=5"),
+    ]
+    scan = scan_request(headers)
+    assert scan.cache_control == [b"no-cache", b"max-age=5"]
+    assert scan.authorization
+    plain = scan_request([(b"Host", b"a.test")])
+    assert plain.cache_control is None and not plain.authorization
+    head = _up(headers)
+    assert b"\r\ncache-control: no-cache\r\n" in head
+    assert b"\r\nAuthorization: Bearer t\r\n" in head
+    assert b"\r\nCache-Control: max-age=5\r\n" in head

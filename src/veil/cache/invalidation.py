@@ -291,8 +291,12 @@ class PurgeIndex:
 
     def check(self, obj: Purgeable) -> PurgeOutcome:
         """Purged, soft-purged or untouched: the strongest rule issued at or after storing."""
-        z = self._zones.get(obj.zone)
-        stored_at = obj.stored_at
+        return self.check_stored(obj.zone, obj.stored_at, obj)
+
+    def check_stored(self, zone: str, stored_at: float, obj: Purgeable) -> PurgeOutcome:
+        """`check` with the object's zone and purge epoch already read: on every hit the
+        common answer (no purge in the zone since storing) needs nothing else of `obj`."""
+        z = self._zones.get(zone)
         if z is None or stored_at > z.newest:
             return PurgeOutcome.NONE
         hard, soft = z.everything.hard, z.everything.soft

@@ -135,6 +135,11 @@ class RequestDecision:
 
 _LOOKUP: Final = RequestDecision(lookup=True)
 _PLAIN: Final = {m: RequestFacts(method=m) for m in (b"GET", b"HEAD")}
+# The methods for which no request rule fires when nothing else is set (rules are pure, so this
+# holds for every such request): the common lookup skips walking them.
+_PLAIN_LOOKUPS: Final = frozenset(
+    m for m, facts in _PLAIN.items() if all(rule(facts) is None for rule in REQUEST_RULES)
+)
 
 
 def request_decision(
@@ -146,13 +151,6 @@ def request_decision(
     rules: tuple[RequestRule, ...] = REQUEST_RULES,
 ) -> RequestDecision:
     """Lookup or bypass for one request; the request rules are walked in order."""
-    facts = None if development_mode or bypass_cache else _PLAIN.get(method)
-    if facts is None:
-        facts = RequestFacts(method, development_mode, bypass_cache)
-    for rule in rules:
-        if (reason := rule(facts)) is not None:
-            fwd = Forward.METHOD if reason is Reason.METHOD else Forward.BYPASS
-            return RequestDecision(lookup=False, reason=reason, fwd=fwd)
     cache_control: list[bytes] = []
     authorization = False
     for name, value in headers:
@@ -163,6 +161,36 @@ def request_decision(
             cache_control.append(value)
         elif code == _AUTHORIZATION:
             authorization = True
+    return scanned_request_decision(
+        method,
+        cache_control,
+        authorization,
+        development_mode=development_mode,
+        bypass_cache=bypass_cache,
+        rules=rules,
+    )
+
+
+def scanned_request_decision(
+    method: bytes,
+    cache_control: list[bytes] | None,
+    authorization: bool,
+    *,
+    development_mode: bool = False,
+    bypass_cache: bool = False,
+    rules: tuple[RequestRule, ...] = REQUEST_RULES,
+) -> RequestDecision:
+    """`request_decision` for a request whose Cache-Control values and Authorization were
+    already picked out of its header (the edge's one pass over it, `rewrite.scan_request`)."""
+    plain = not development_mode and not bypass_cache and rules is REQUEST_RULES
+    if not (plain and method in _PLAIN_LOOKUPS):
+        facts = _PLAIN.get(method) if plain else None
+        if facts is None:
+            facts = RequestFacts(method, development_mode, bypass_cache)
+        for rule in rules:
+            if (reason := rule(facts)) is not None:
+                fwd = Forward.METHOD if reason is Reason.METHOD else Forward.BYPASS
+                return RequestDecision(lookup=False, reason=reason, fwd=fwd)
     if not cache_control and not authorization:
         return _LOOKUP
     directives = parse_cache_control(cache_control) if cache_control else EMPTY

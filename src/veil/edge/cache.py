@@ -327,7 +327,8 @@ class EdgeCache:
                 if encoded is not None:
                     obj.release()
                     obj = encoded
-        outcome = self.purges.check(obj)
+        meta = obj.meta
+        outcome = self.purges.check_stored(meta.zone, meta.stored_at, obj)
         if outcome is PurgeOutcome.PURGED:
             obj.release()
             self.remove(obj.store_key)

@@ -34,7 +34,7 @@ from veil.cache.invalidation import (
 )
 from veil.cache.keys import uri_key
 from veil.cache.meta import VARIANTS, StoredMeta, variant_store_key
-from veil.cache.policy import StoreDecision, request_decision, store_decision
+from veil.cache.policy import StoreDecision, scanned_request_decision, store_decision
 from veil.cache.ranges import RangeOutcome, make_boundary, plan_ranges
 from veil.cache.reasons import Forward, Reason
 from veil.cache.store import Entry
@@ -100,8 +100,12 @@ def lookup(ex: Exchange, cache: EdgeCache, route: Route) -> bool:
     zone = route.zone
     settings = zone.cache
     now = cache.clock()
-    decision = request_decision(
-        ex.method, ex.request_headers, development_mode=settings.development_mode_until > now
+    scan = ex.scan
+    decision = scanned_request_decision(
+        ex.method,
+        scan.cache_control,
+        scan.authorization,
+        development_mode=settings.development_mode_until > now,
     )
     key = None
     if decision.lookup:

@@ -210,7 +210,9 @@ class Exchange:
 
     def advance(self, target: Phase) -> None:
         """Move to `target`, failing loudly if the lifecycle does not allow it (phases.py)."""
-        if not (ALLOWED[self.phase] >> target) & 1:
+        current: int = self.phase  # as plain ints the check is native arithmetic
+        wanted: int = target
+        if not (ALLOWED[current] >> wanted) & 1:
             check_transition(self.phase, target)  # raises IllegalTransition with the names
         self.phase = target
 

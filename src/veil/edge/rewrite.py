@@ -41,6 +41,8 @@ R_CDN_LOOP: Final = 2
 R_CONDITIONAL: Final = 3
 R_RANGE: Final = 4
 R_ACCEPT_ENCODING: Final = 5
+R_CACHE_CONTROL: Final = 6
+R_AUTHORIZATION: Final = 7
 R_SKIP: Final = 10
 R_HOST: Final = 11
 R_LENGTH: Final = 12
@@ -71,6 +73,8 @@ REQUEST_FIELDS: Final = FieldNames(
         b"if-unmodified-since": R_CONDITIONAL,
         b"range": R_RANGE,
         b"accept-encoding": R_ACCEPT_ENCODING,
+        b"cache-control": R_CACHE_CONTROL,
+        b"authorization": R_AUTHORIZATION,
     }
 )
 # Response field codes: hop-by-hop (RFC 9110 §7.6.1), the origin's self-description and
@@ -119,6 +123,8 @@ class RequestScan:
     __slots__ = (
         "accept",
         "accept_encoding",
+        "authorization",
+        "cache_control",
         "cdn_loops",
         "conditional",
         "connection",
@@ -144,6 +150,8 @@ class RequestScan:
         self.conditional = False  # If-None-Match, If-Modified-Since, If-Match or -Unmodified-
         self.range: bytes | None = None
         self.accept_encoding: bytes | None = None
+        self.cache_control: list[bytes] | None = None  # the values, when there are any
+        self.authorization = False
 
 
 def scan_request(headers: list[Header]) -> RequestScan:
@@ -180,6 +188,13 @@ def scan_request(headers: list[Header]) -> RequestScan:
         elif code == R_ACCEPT_ENCODING:
             ae = scan.accept_encoding
             scan.accept_encoding = value if ae is None else ae + b", " + value
+        elif code == R_CACHE_CONTROL:
+            if scan.cache_control is None:
+                scan.cache_control = [value]
+            else:
+                scan.cache_control.append(value)
+        elif code == R_AUTHORIZATION:
+            scan.authorization = True
     return scan
 
 
