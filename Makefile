@@ -7,7 +7,7 @@ NATIVE := $(VENV)/.native
 # The modules mypyc compiles (listed in src/veil/compiled.py): rebuilt whenever one changes.
 HOT_SRC := $(patsubst %,src/%.py,$(subst .,/,$(shell sed -n 's/^    "\(veil\.[a-z_.]*\)",$$/\1/p' src/veil/compiled.py)))
 
-.PHONY: install run test lint fmt bench bench-cache clean conformance
+.PHONY: install run test lint fmt bench bench-cache bench-instructions clean conformance
 
 $(STAMP): pyproject.toml setup.py
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -50,6 +50,11 @@ bench: $(NATIVE)
 # Cache hits vs nginx proxy_cache and Varnish (bench/cache_harness.py, docs/benchmarks.md).
 bench-cache: $(NATIVE)
 	bash bench/run.sh --cache
+
+# User-space instructions per request of one edge worker, by callgrind (bench/instructions.py):
+# steadier than timings on a shared machine for judging a change to the hot path.
+bench-instructions: $(NATIVE)
+	.venv/bin/python bench/instructions.py --top 15
 
 clean:
 	rm -rf $(VENV) .veil .mypy_cache .ruff_cache .pytest_cache build
