@@ -17,8 +17,10 @@ switch instrumentation on, send `--requests` sequential keep-alive GETs over 10 
 from this process, switch it off and dump. Instructions / requests is the figure; `--top N`
 also prints the N functions with the most inclusive instructions per request.
 
-Scenarios: `pass` (1 KiB through a zone whose cache level is bypass, as the pass-through
-bench), `hit` (1 KiB cache hit from the memory tier, as the cache bench). Everything listens
+Scenarios: `pass` (1 KiB through a zone whose cache level is bypass, as `veil` in the
+pass-through bench), `hit` (1 KiB cache hit from the memory tier, as the cache bench),
+`no-store` (1 KiB through a caching zone, every response judged and refused for storing, as
+`veil+cache` in the pass-through bench). Everything listens
 on 127.0.0.1; every wait is bounded; the process groups started are stopped on exit.
 """
 
@@ -41,10 +43,14 @@ ROOT = BENCH.parent
 OUT = BENCH / "out" / "instructions"
 HOST = "bench.localhost"
 CONNECTIONS = 10
-SCENARIOS = {"pass": ("bypass", "/1k.bin"), "hit": ("standard", "/c/1k.bin")}
+SCENARIOS = {
+    "pass": ("bypass", "/1k.bin"),  # 1 KiB through a zone that does not cache
+    "hit": ("standard", "/c/1k.bin"),  # 1 KiB from the memory tier
+    "no-store": ("standard", "/1k.bin"),  # a caching zone; the origin answers no-store
+}
 
 
-def worker(port: int, snapshot: Path, state: Path) -> None:
+def worker(port: int, snapshot: Path, state: Path, access_log: bool) -> None:
     """--worker mode: one edge worker in this process (what callgrind runs)."""
     from veil.edge.worker import worker_main  # the interpreter's own install (--python)
     from veil.settings import EdgeSettings
@@ -56,7 +62,7 @@ def worker(port: int, snapshot: Path, state: Path) -> None:
         state_dir=state,
         control_url="",
         allow_private_origins=True,
-        access_log=False,
+        access_log=access_log,
     )
     worker_main(settings, snapshot, 0)
 
@@ -186,7 +192,7 @@ def measure(args: argparse.Namespace, scenario: str, origin_port: int) -> dict[s
     argv = [
         "valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={dump}",
         args.python, str(Path(__file__).resolve()), "--worker", str(port), str(snapshot),
-        str(d / "state"),
+        str(d / "state"), "--access-log" if args.access_log else "--no-access-log",
     ]  # fmt: skip
     proc = start(argv, d / "valgrind.log")
     try:
@@ -236,10 +242,15 @@ def main(argv: list[str] | None = None) -> int:
         "--python", default=str(ROOT / ".venv" / "bin" / "python"),
         help="the interpreter whose veil is measured (another checkout's venv for an A/B)",
     )  # fmt: skip
+    parser.add_argument(
+        "--access-log", action=argparse.BooleanOptionalAction, default=False,
+        help="the worker writes the JSON access log (off by default, as in `veil` of the benches)",
+    )  # fmt: skip
     parser.add_argument("--worker", nargs=3, metavar=("PORT", "SNAPSHOT", "STATE"))
     args = parser.parse_args(argv)
     if args.worker:
-        worker(int(args.worker[0]), Path(args.worker[1]), Path(args.worker[2]))
+        port, snapshot, state = args.worker
+        worker(int(port), Path(snapshot), Path(state), args.access_log)
         return 0
     ensure_tools()
     sys.path.insert(0, str(BENCH))
