@@ -204,6 +204,47 @@ def test_client_conditionals_and_ranges_are_answered_from_cache(edge: Edge, orig
     assert seen(origin, "k=cond") == 1
 
 
+def test_a_range_on_a_miss_fills_the_whole_object_once_and_gets_its_range(
+    edge: Edge, origin: int
+) -> None:
+    """A Range request on a miss: the origin is asked once for the whole object, which is
+    stored; the visitor gets 206 with exactly the range; later ranges and the whole object are
+    hits."""
+    base = "/cached?cc=max-age=60&ctype=application/octet-stream&n=5000"  # not compressed
+    target = f"{base}&k=rangemiss"
+    part = get(edge, target, Range="bytes=100-199")
+    assert part.status_code == 206
+    assert part.headers["content-range"] == "bytes 100-199/5000"
+    assert part.headers["cache-status"] == "veil; fwd=uri-miss; stored"
+    assert len(part.content) == 100
+    full = get(edge, target)
+    assert full.headers["cache-status"].startswith("veil; hit")
+    assert len(full.content) == 5000 and part.content == full.content[100:200]
+    suffix = get(edge, target, Range="bytes=-10")
+    assert suffix.status_code == 206 and suffix.content == full.content[-10:]
+    assert seen(origin, "k=rangemiss") == 1
+    # Several ranges on a miss: multipart/byteranges cut from the stored object.
+    many = get(edge, f"{base}&k=rangemulti", Range="bytes=0-9,4990-")
+    assert many.status_code == 206
+    assert many.headers["content-type"].startswith("multipart/byteranges; boundary=")
+    assert b"Content-Range: bytes 0-9/5000" in many.content
+    assert b"Content-Range: bytes 4990-4999/5000" in many.content
+    # A range past the end on a miss: 416 naming the length, and the object is stored.
+    past = get(edge, f"{base}&k=rangepast", Range="bytes=9000-")
+    assert past.status_code == 416 and past.headers["content-range"] == "bytes */5000"
+    assert get(edge, f"{base}&k=rangepast").headers["cache-status"].startswith("veil; hit")
+    assert seen(origin, "k=rangepast") == 1
+
+
+def test_a_range_on_a_miss_the_cache_does_not_store_passes_the_origins_answer(
+    edge: Edge, origin: int
+) -> None:
+    """Not storable (no-store): nothing to cut the range from, so the origin's whole 200
+    goes to the visitor, as a server that ignores Range may answer (RFC 9110 §14.2)."""
+    r = get(edge, "/cached?cc=no-store&n=3000&k=rangenostore", Range="bytes=0-9")
+    assert r.status_code == 200 and len(r.content) == 3000
+
+
 def test_vary_keeps_variants_apart(edge: Edge, origin: int) -> None:
     """Vary: Accept-Encoding stores one variant per chosen coding."""
     target = "/cached?cc=max-age=60&vary=Accept-Encoding&k=vary"

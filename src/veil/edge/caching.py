@@ -438,6 +438,15 @@ def _decide_storing(ex: Exchange, cache: EdgeCache, status_code: int, now: float
     ex.store_meta = meta
     ex.cache_line = forward_line(ex.fwd, fwd_status, True, None)
     ex.cache_log = "stored"
+    # A range on a miss: the fill asked the origin for the whole object (fill_request_fields);
+    # it is stored whole and the visitor's range is cut from it (serve_held), not the whole
+    # body forwarded.
+    ex.hold = (
+        ex.writer is not None
+        and ex.scan.range is not None
+        and status_code == 200
+        and not ex.background
+    )
 
 
 def finish(ex: Exchange, complete: bool) -> None:
@@ -551,6 +560,20 @@ def origin_failed(ex: Exchange, kind: ErrorKind) -> bool:
         ex.synth_plain(errors.MUST_REVALIDATE)
         return True
     return False
+
+
+def serve_held(ex: Exchange) -> None:
+    """The whole object a range was waiting for is stored: answer the range from it (206,
+    416 or 200 as on a hit). If it could not be stored after all, the visitor gets 502."""
+    ex.hold = False
+    cache = ex.client.ctx.cache
+    assert cache is not None and ex.cache_key is not None
+    obj, _, _ = cache.lookup(ex.cache_key, ex.request_headers, ex.scan.accept_encoding)
+    if obj is None:
+        return ex.synth_plain(errors.BAD_GATEWAY)
+    ex.advance(Phase.HIT)
+    value = status.forward(ex.fwd, stored=True)
+    serve(ex, obj, value, log="stored", now=cache.clock())
 
 
 def serve_after_origin(ex: Exchange) -> None:

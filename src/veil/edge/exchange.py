@@ -88,6 +88,7 @@ class Exchange:
         "fill",
         "fwd",
         "head_sent",
+        "hold",
         "host",
         "keep_alive",
         "method",
@@ -200,6 +201,9 @@ class Exchange:
         self.store_meta: StoredMeta | None = None
         self.serve_after: tuple[CachedObject, int] | None = None
         self.swallow = False  # the origin's body is read and dropped (the edge answers)
+        # A range asked on a miss: the origin's whole body fills the store and the visitor is
+        # answered from the stored object once it is complete (caching.serve_held).
+        self.hold = False
         self.sending: CachedObject | None = None  # a stored body being written in pieces
         self.send_pieces: list[bytes | slice] = []
         self.send_index = 0
@@ -426,7 +430,7 @@ class Exchange:
             self._flush()
         if self.resp_complete:
             self._response_done()
-        elif self.head_sent:
+        elif self.head_sent or self.hold:
             route = self.route
             assert route is not None
             self.client.arm_upstream_deadline(route.zone.origin.read_timeout)
@@ -464,6 +468,10 @@ class Exchange:
                 self.resp_keep_alive = conn.parser.should_keep_alive()
                 self.resp_complete = True
             return
+        if self.hold:
+            length = self._response_length()
+            self.resp_close_delimited = length is None and not self._response_chunked()
+            return
         self.advance(Phase.DELIVER)
         bodyless = self.method == b"HEAD" or status in BODYLESS_STATUS
         framing = b""
@@ -490,6 +498,8 @@ class Exchange:
             return
         if self.writer is not None:
             self.writer.write(data)
+        if self.hold:
+            return
         if self.chunked_out:
             self.out.append(chunk(data))
         else:
@@ -714,6 +724,8 @@ class Exchange:
             caching.finish(self, complete=True)  # §4.4 invalidation after unsafe methods
         if self.serve_after is not None:
             return caching.serve_after_origin(self)
+        if self.hold:
+            return caching.serve_held(self)
         self.client.exchange_done(self)
 
     def on_upstream_lost(self, conn: UpstreamConnection, exc: Exception | None) -> None:
@@ -766,6 +778,9 @@ class Exchange:
             self.client.abort()
             return
         self.close_after = self.close_after or not self.request_complete
+        if self.hold:  # the fill a range was waiting for broke off: nothing is stored
+            self.hold = False
+            caching.finish(self, complete=False)
         if self.serve_after is not None:  # the origin broke after a 304 / 5xx head: use ours
             return caching.serve_after_origin(self)
         self.synth(kind)
