@@ -236,6 +236,31 @@ def test_a_range_on_a_miss_fills_the_whole_object_once_and_gets_its_range(
     assert seen(origin, "k=rangepast") == 1
 
 
+def test_a_single_range_on_a_miss_is_passed_on_while_the_object_fills(
+    edge: Edge, origin: int
+) -> None:
+    """One range of a large object on a miss: its bytes go to the visitor as they pass (206)
+    while the whole object keeps filling the store; the visitor does not wait for the fill.
+    The origin paces 64 KiB pieces 0.1 s apart (4 MiB: at least 6.4 s of fill); the range
+    sits in the second piece. Ordering, not speed: the 206 is complete long before a request
+    that waits on the same fill."""
+    target = "/cached?cc=max-age=60&ctype=application/octet-stream&n=4194304&pace=0.1&k=rbig"
+    started = time.monotonic()
+    part = get(edge, target, Range="bytes=70000-70099")
+    part_done = time.monotonic() - started
+    assert part.status_code == 206
+    assert part.headers["content-range"] == "bytes 70000-70099/4194304"
+    assert part.headers["content-length"] == "100"
+    assert part.headers["cache-status"] == "veil; fwd=uri-miss; stored"
+    block = bytes(range(256)) * 256  # the origin's body repeats this 64 KiB block
+    assert part.content == (block * 2)[70000:70100]
+    full = httpx.get(f"http://127.0.0.1:{edge.port}{target}", headers=HOST, timeout=30)
+    fill_done = time.monotonic() - started
+    assert full.status_code == 200 and len(full.content) == 4194304
+    assert part_done < fill_done - 3.0  # the range did not wait for the 6.4 s fill
+    assert seen(origin, "k=rbig") == 1
+
+
 def test_a_range_on_a_miss_the_cache_does_not_store_passes_the_origins_answer(
     edge: Edge, origin: int
 ) -> None:

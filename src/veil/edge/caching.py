@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Final
 
@@ -65,6 +66,7 @@ DEFAULT_EDGE_TTL: Final = 7200
 # Under cache level cache_everything, a 200 refused only for lacking freshness is stored.
 CACHE_EVERYTHING_OVERRIDES: Final = frozenset({Reason.NOT_CACHEABLE, Reason.STALE_ON_ARRIVAL})
 REMOTE_POLL_SECONDS: Final = 0.01  # how often a waiter checks another process's fill
+HOLD_LIMIT: Final = 8 * 1024 * 1024  # a multi-range on a miss waits for a fill up to this size
 REMOTE_WAIT_LIMIT: Final = 30.0  # then it fetches for itself
 INLINE_COMPRESS_MAX: Final = 256 * 1024  # larger bodies are compressed in a worker thread
 # A digest of the stored body is about that body: a 304 never replaces it.
@@ -294,7 +296,7 @@ def status_line_for(meta: StoredMeta) -> bytes:
     return status_line(meta.status)
 
 
-def _content_type(headers: tuple[Header, ...]) -> bytes | None:
+def _content_type(headers: Sequence[Header]) -> bytes | None:
     found = field_lines(headers, b"content-type")
     return found[0] if found else None
 
@@ -438,15 +440,37 @@ def _decide_storing(ex: Exchange, cache: EdgeCache, status_code: int, now: float
     ex.store_meta = meta
     ex.cache_line = forward_line(ex.fwd, fwd_status, True, None)
     ex.cache_log = "stored"
-    # A range on a miss: the fill asked the origin for the whole object (fill_request_fields);
-    # it is stored whole and the visitor's range is cut from it (serve_held), not the whole
-    # body forwarded.
-    ex.hold = (
-        ex.writer is not None
-        and ex.scan.range is not None
-        and status_code == 200
-        and not ex.background
+    if ex.scan.range is not None and ex.writer is not None and not ex.background:
+        _range_on_miss(ex, ex.scan.range, status_code, fields, length_field)
+
+
+def _range_on_miss(
+    ex: Exchange, range_value: bytes, status: int, fields: list[Header], length: bytes | None
+) -> None:
+    """A Range on a miss. The fill asked the origin for the whole object (the visitor's Range
+    is not forwarded) and stores it whole; the visitor gets its range, never more:
+    - one range: those bytes are passed on as a 206 while the whole body streams past
+      (`Exchange.range_window`), so the first byte does not wait for the fill;
+    - several ranges, or none satisfiable: the exchange holds until the object is stored and
+      is answered from it (multipart 206 or 416, `serve_held`), for objects up to HOLD_LIMIT;
+    - an ignored Range, a failed If-Range, a length the origin does not announce, or a larger
+      object with several ranges: the whole 200, which a server may always send (RFC 9110
+      §14.2)."""
+    if status != 200 or length is None or not if_range_holds(ex.request_headers, fields):
+        return
+    size = int(length)  # llhttp accepted it: digits only
+    plan = plan_ranges(
+        range_value,
+        size,
+        boundary=make_boundary(os.urandom(12)),
+        content_type=_content_type(fields),
     )
+    if plan.outcome is RangeOutcome.PARTIAL and len(plan.ranges) == 1:
+        first, last = plan.ranges[0]
+        ex.range_window = (first, last + 1)
+        ex.range_fields = plan.headers
+    elif plan.outcome is not RangeOutcome.IGNORE and size <= HOLD_LIMIT:
+        ex.hold = True
 
 
 def finish(ex: Exchange, complete: bool) -> None:

@@ -73,6 +73,7 @@ class Exchange:
 
     __slots__ = (
         "background",
+        "body_pos",
         "body_received",
         "cache_key",
         "cache_line",
@@ -97,6 +98,8 @@ class Exchange:
         "pending_body",
         "pending_size",
         "phase",
+        "range_fields",
+        "range_window",
         "ray",
         "refusal",
         "request_complete",
@@ -201,9 +204,14 @@ class Exchange:
         self.store_meta: StoredMeta | None = None
         self.serve_after: tuple[CachedObject, int] | None = None
         self.swallow = False  # the origin's body is read and dropped (the edge answers)
-        # A range asked on a miss: the origin's whole body fills the store and the visitor is
-        # answered from the stored object once it is complete (caching.serve_held).
+        # Several ranges (or an unsatisfiable one) asked on a miss: the origin's whole body
+        # fills the store and the visitor is answered from it once stored (caching.serve_held).
         self.hold = False
+        # A single range on a miss of known length: [first, stop) of the origin's body goes
+        # to the visitor as a 206 while the whole body fills the store (caching).
+        self.range_window: tuple[int, int] | None = None
+        self.range_fields: tuple[Header, ...] = ()  # Content-Range for that 206
+        self.body_pos = 0  # origin body bytes seen so far (for range_window)
         self.sending: CachedObject | None = None  # a stored body being written in pieces
         self.send_pieces: list[bytes | slice] = []
         self.send_index = 0
@@ -488,6 +496,12 @@ class Exchange:
             else:
                 self.close_after = True  # HTTP/1.0 visitor: end of body = end of connection
             self.resp_close_delimited = length is None and not self._response_chunked()
+        if self.range_window is not None:  # set only for a 200 GET of known length
+            first, stop = self.range_window
+            self.resp_headers.extend(self.range_fields)
+            self.resp_reason = b"Partial Content"
+            status = 206
+            framing = b"Content-Length: %d\r\n" % (stop - first)
         self._write_head(status, framing)
         if bodyless:
             self.resp_keep_alive = conn.parser.should_keep_alive()
@@ -499,6 +513,13 @@ class Exchange:
         if self.writer is not None:
             self.writer.write(data)
         if self.hold:
+            return
+        window = self.range_window
+        if window is not None:
+            pos = self.body_pos
+            self.body_pos = end = pos + len(data)
+            if pos < window[1] and end > window[0]:
+                self.out.append(data[max(window[0] - pos, 0) : window[1] - pos])
             return
         if self.chunked_out:
             self.out.append(chunk(data))
