@@ -18,6 +18,7 @@ from veil.cache.ranges import (
     parse_range,
     plan_ranges,
     resolve,
+    starts_beyond,
 )
 
 BOUNDARY = make_boundary(bytes(range(16)))
@@ -293,3 +294,20 @@ def test_boundary_needs_enough_randomness(size: int) -> None:
 def test_boundary_is_hex_of_the_randomness() -> None:
     """The boundary is the hex of the caller's bytes: deterministic under test."""
     assert make_boundary(b"\x00\xff" * 4) == b"00ff00ff00ff00ff"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (b"bytes=2000000-2000099", True),
+        (b"bytes=1048576-", True),
+        (b"bytes=1048575-", False),
+        (b"bytes=2000000-2000099,0-9", False),  # one range near the start: fill
+        (b"bytes=-500", False),  # a suffix counts from an unknown end
+        (b"bytes=3000000-, 4000000-4000001", True),
+        (b"items=2000000-", False),  # ignored Range
+        (b"bytes=", False),
+    ],
+)
+def test_starts_beyond(value: bytes, expected: bool) -> None:
+    assert starts_beyond(value, 1024 * 1024) is expected

@@ -261,6 +261,20 @@ def test_a_single_range_on_a_miss_is_passed_on_while_the_object_fills(
     assert seen(origin, "k=rbig") == 1
 
 
+def test_a_seek_far_into_an_object_that_is_not_stored_goes_to_the_origin_with_its_range(
+    edge: Edge, origin: int
+) -> None:
+    """A Range starting 1 MiB or more into an object not stored is passed to the origin as
+    is (a fill from byte 0 would make the visitor wait for everything before it); a Range
+    near the start is filled, without the visitor's Range."""
+    far = get(edge, "/echo?k=far", Range="bytes=2000000-2000099")
+    assert far.headers["cache-status"] == "veil; fwd=uri-miss; detail=range-not-filled"
+    sent = {k.lower(): v for k, v in far.json()["headers"]}
+    assert sent["range"] == "bytes=2000000-2000099"
+    near = get(edge, "/echo?k=near", Range="bytes=0-99")
+    assert "range" not in {k.lower() for k, _ in near.json()["headers"]}
+
+
 def test_a_range_on_a_miss_the_cache_does_not_store_passes_the_origins_answer(
     edge: Edge, origin: int
 ) -> None:

@@ -181,6 +181,20 @@ def multipart_pieces(
     return tuple(pieces), total + len(tail)
 
 
+def starts_beyond(range_value: bytes, offset: int) -> bool:
+    """Does every range of a valid `bytes=` Range begin at or past `offset`? (A suffix range
+    counts from an end not known before the response, so it does not.)
+
+    A cache fills an object from its first byte: a visitor seeking far into an object that is
+    not stored would wait for everything before its range. Such a request is better passed
+    to the origin with its Range, and the object filled by a request that starts near the
+    beginning."""
+    specs = parse_range(range_value)
+    if not specs:
+        return False
+    return all(first is not None and first >= offset for first, _ in specs)
+
+
 def plan_ranges(
     range_value: bytes,
     length: int,

@@ -36,7 +36,7 @@ from veil.cache.invalidation import (
 from veil.cache.keys import uri_key
 from veil.cache.meta import VARIANTS, StoredMeta, variant_store_key
 from veil.cache.policy import StoreDecision, scanned_request_decision, store_decision
-from veil.cache.ranges import RangeOutcome, make_boundary, plan_ranges
+from veil.cache.ranges import RangeOutcome, make_boundary, plan_ranges, starts_beyond
 from veil.cache.reasons import Forward, Reason
 from veil.cache.store import Entry
 from veil.cache.vary import VARY_STAR, field_lines, variant_key, vary_names
@@ -67,6 +67,7 @@ DEFAULT_EDGE_TTL: Final = 7200
 CACHE_EVERYTHING_OVERRIDES: Final = frozenset({Reason.NOT_CACHEABLE, Reason.STALE_ON_ARRIVAL})
 REMOTE_POLL_SECONDS: Final = 0.01  # how often a waiter checks another process's fill
 HOLD_LIMIT: Final = 8 * 1024 * 1024  # a multi-range on a miss waits for a fill up to this size
+FILL_RANGES_BEFORE: Final = 1024 * 1024  # a Range on a miss starting past this is not filled
 REMOTE_WAIT_LIMIT: Final = 30.0  # then it fetches for itself
 INLINE_COMPRESS_MAX: Final = 256 * 1024  # larger bodies are compressed in a worker thread
 # A digest of the stored body is about that body: a 304 never replaces it.
@@ -170,6 +171,14 @@ def lookup(ex: Exchange, cache: EdgeCache, route: Route) -> bool:
     elif decision.directives.only_if_cached:
         ex.synth(errors.NOT_CACHED)
         return True
+    elif ex.scan.range is not None and starts_beyond(ex.scan.range, FILL_RANGES_BEFORE):
+        # A seek far into an object that is not stored: the visitor's Range goes to the origin
+        # (a fill starts at byte 0 and would make it wait for everything before its range).
+        ex.cache_line = forward_line(fwd, None, False, "range-not-filled")
+        ex.cache_log = "miss"
+        ex.cache_key = None
+        ex.advance(Phase.PASS)
+        return False
     ex.fwd = fwd
     ex.advance(Phase.MISS)
     if ex.method != b"GET":
