@@ -261,6 +261,25 @@ def test_a_single_range_on_a_miss_is_passed_on_while_the_object_fills(
     assert seen(origin, "k=rbig") == 1
 
 
+def test_a_conditional_on_a_miss_is_answered_from_the_filled_object(
+    edge: Edge, origin: int
+) -> None:
+    """The fill asks without the visitor's validators; when the origin's ETag matches them
+    the visitor gets 304 from the stored object, otherwise the whole 200."""
+    target = '/cached?cc=max-age=60&etag="v1"&n=100&k=condmiss'
+    not_modified = get(edge, target, **{"If-None-Match": '"v1"'})
+    assert not_modified.status_code == 304 and not_modified.content == b""
+    assert not_modified.headers["etag"] == '"v1"'
+    assert not_modified.headers["cache-status"] == "veil; fwd=uri-miss; stored"
+    hit = get(edge, target)
+    assert hit.headers["cache-status"].startswith("veil; hit") and len(hit.content) == 100
+    other = get(
+        edge, '/cached?cc=max-age=60&etag="v2"&n=100&k=condother', **{"If-None-Match": '"v1"'}
+    )
+    assert other.status_code == 200 and len(other.content) == 100
+    assert seen(origin, "k=condmiss") == 1
+
+
 def test_a_seek_far_into_an_object_that_is_not_stored_goes_to_the_origin_with_its_range(
     edge: Edge, origin: int
 ) -> None:

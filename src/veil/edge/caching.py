@@ -449,8 +449,24 @@ def _decide_storing(ex: Exchange, cache: EdgeCache, status_code: int, now: float
     ex.store_meta = meta
     ex.cache_line = forward_line(ex.fwd, fwd_status, True, None)
     ex.cache_log = "stored"
-    if ex.scan.range is not None and ex.writer is not None and not ex.background:
+    if ex.writer is None or ex.background or status_code != 200:
+        return
+    if ex.scan.conditional and _conditional_on_miss(ex, fields, length_field):
+        return
+    if ex.scan.range is not None:
         _range_on_miss(ex, ex.scan.range, status_code, fields, length_field)
+
+
+def _conditional_on_miss(ex: Exchange, fields: list[Header], length: bytes | None) -> bool:
+    """A visitor's conditional on a miss (the fill asked without it): when the origin's
+    fields show it would get 304 (or 412), the exchange holds until the object is stored and
+    is answered from it (`serve_held`, as on a hit), for objects up to HOLD_LIMIT. Otherwise
+    the 200 streams as for any miss. True when it holds."""
+    verdict = evaluate_preconditions(ex.method, ex.request_headers, fields)
+    if verdict is Precondition.PROCEED or length is None or int(length) > HOLD_LIMIT:
+        return False
+    ex.hold = True
+    return True
 
 
 def _range_on_miss(
@@ -596,8 +612,9 @@ def origin_failed(ex: Exchange, kind: ErrorKind) -> bool:
 
 
 def serve_held(ex: Exchange) -> None:
-    """The whole object a range was waiting for is stored: answer the range from it (206,
-    416 or 200 as on a hit). If it could not be stored after all, the visitor gets 502."""
+    """The whole object a held exchange was waiting for is stored: answer its ranges or its
+    conditional from it (206, 416, 304, 412 as on a hit). If it could not be stored after all,
+    the visitor gets 502."""
     ex.hold = False
     cache = ex.client.ctx.cache
     assert cache is not None and ex.cache_key is not None

@@ -204,8 +204,9 @@ class Exchange:
         self.store_meta: StoredMeta | None = None
         self.serve_after: tuple[CachedObject, int] | None = None
         self.swallow = False  # the origin's body is read and dropped (the edge answers)
-        # Several ranges (or an unsatisfiable one) asked on a miss: the origin's whole body
-        # fills the store and the visitor is answered from it once stored (caching.serve_held).
+        # Several ranges (or an unsatisfiable one) or a conditional that will not proceed,
+        # asked on a miss: the origin's whole body fills the store and the visitor is
+        # answered from it once stored (caching.serve_held).
         self.hold = False
         # A single range on a miss of known length: [first, stop) of the origin's body goes
         # to the visitor as a 206 while the whole body fills the store (caching).
