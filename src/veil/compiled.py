@@ -6,6 +6,11 @@ edge's own Python work per request halves and the worker executes about a quarte
 instructions (docs/benchmarks.md). Everything else stays plain Python. `VEIL_PURE_PYTHON=1`
 at install time skips compiling (for platforms without a C compiler).
 
+Writing for mypyc in these modules (each measured with `make bench-instructions`): declare
+module-level constants `Final` (otherwise every use is a lookup in the module's globals dict);
+call `out.append(x)` rather than an alias `append = out.append` (the alias is a generic call);
+prefer native classes and typed locals to Protocols and enums on the per-request path.
+
 A compiled module shadows later edits of its `.py` until it is rebuilt (`make install` does it
 when a source changed); `stale()` names the ones that are out of date so tests and the edge
 can refuse to run an old build silently. Standard library only: setup.py reads this file.
