@@ -67,7 +67,15 @@ class CachedObject:
     """A stored response ready to serve: its meta, its body or its open disk entry, and the
     parts of its response head that do not change from hit to hit."""
 
-    __slots__ = ("body", "entry", "head_prefix", "head_settings", "meta", "store_key")
+    __slots__ = (
+        "body",
+        "entry",
+        "head_prefix",
+        "head_settings",
+        "length_field",
+        "meta",
+        "store_key",
+    )
 
     def __init__(self, store_key: bytes, meta: StoredMeta, entry: Entry) -> None:
         self.store_key = store_key
@@ -75,6 +83,7 @@ class CachedObject:
         self.entry = entry
         self.body: bytes | None = entry.body
         self.head_prefix = b""
+        self.length_field = b""  # its Content-Length line, built on first use
         self.head_settings: CacheSettings | None = None
 
     # -- the Purgeable protocol (veil.cache.invalidation), read by PurgeIndex.check ------------
@@ -128,6 +137,13 @@ class CachedObject:
             prefix = self.head_prefix = b"".join(out)
             self.head_settings = settings
         return prefix
+
+    def length_line(self) -> bytes:
+        """`Content-Length: N` for the whole body (a hit sends it on every answer)."""
+        line = self.length_field
+        if not line:
+            line = self.length_field = b"Content-Length: %d\r\n" % self.entry.length
+        return line
 
     def read(self, start: int, end: int) -> bytes:
         """Body bytes [start, end): from memory, or read from the open file."""

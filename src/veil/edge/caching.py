@@ -78,6 +78,18 @@ def _line(value: bytes) -> bytes:
     return b"Cache-Status: " + value + b"\r\n"
 
 
+_AGE_LINES: Final[dict[int, bytes]] = {}  # `Age: N` lines of hits, memoised (bounded)
+
+
+def _age_line(age: int) -> bytes:
+    line = _AGE_LINES.get(age)
+    if line is None:
+        line = b"Age: %d\r\n" % age
+        if len(_AGE_LINES) < 4096:
+            _AGE_LINES[age] = line
+    return line
+
+
 _FORWARD_LINES: Final[dict[tuple[Forward, int | None, bool, str | None], bytes]] = {}
 
 
@@ -250,7 +262,7 @@ def serve(ex: Exchange, obj: CachedObject, cache_status: bytes, *, log: str, now
     ex.advance(Phase.DELIVER)
     ex.cache_log = log
     meta = obj.meta
-    extra = b"Age: %d\r\n%b" % (int(current_age(meta.policy, now)), _line(cache_status))
+    extra = b"".join((_age_line(int(current_age(meta.policy, now))), _line(cache_status)))
     if ex.scan.conditional:
         verdict = evaluate_preconditions(
             ex.method, ex.request_headers, meta.headers, stored_status=meta.status
@@ -261,16 +273,16 @@ def serve(ex: Exchange, obj: CachedObject, cache_status: bytes, *, log: str, now
             obj.release()
             _write_cached_head(ex, status_line(code), fields, extra, b"Content-Length: 0\r\n")
             return ex.finish_cached()
-    length = obj.entry.length
     range_value = ex.scan.range
     if range_value is None:  # the common hit: a precomputed head, the whole body
         route = ex.route
         assert route is not None
-        ex.write_edge_head(obj.head(route.zone.cache) + extra, b"Content-Length: %d\r\n" % length)
+        ex.write_edge_head(obj.head(route.zone.cache), obj.length_line(), extra)
         if ex.method == b"HEAD":
             obj.release()
             return ex.finish_cached()
-        return ex.send_cached(obj, [slice(0, length)])
+        return ex.send_whole(obj)
+    length = obj.entry.length
     head_status, fields = status_line_for(meta), list(meta.headers)
     pieces: list[bytes | slice] = [slice(0, length)]
     ranged = range_value is not None and meta.status == 200 and ex.method == b"GET"

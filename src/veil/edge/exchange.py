@@ -586,25 +586,39 @@ class Exchange:
         self.status = status
         self.head_sent = True
 
-    def write_edge_head(self, head: bytes, framing: bytes) -> None:
-        """Finish and queue a head the edge built itself (a cache hit): Server, Veil-Ray,
-        framing and connection management, as `client_response_head` adds them."""
+    def write_edge_head(self, head: bytes, framing: bytes, extra: bytes = b"") -> None:
+        """Finish and queue a head the edge built itself (a cache hit): `extra` fields, then
+        Server, Veil-Ray, framing and connection management, as `client_response_head` adds
+        them. One join: a chain of `+` copied the growing head once per part."""
         client = self.client
         keep = self.keep_alive and not self.close_after and not client.closing
         keep = keep and not client.ctx.draining
         self.keep_alive = keep
         connection = b"" if keep and self.version != "1.0" else CONNECTION_LINE[keep]
         self.out.append(
-            head
-            + b"Server: veil\r\nVeil-Ray: "
-            + self.ray
-            + b"\r\n"
-            + framing
-            + connection
-            + b"\r\n"
+            b"".join(
+                (
+                    head,
+                    extra,
+                    b"Server: veil\r\nVeil-Ray: ",
+                    self.ray,
+                    b"\r\n",
+                    framing,
+                    connection,
+                    b"\r\n",
+                )
+            )
         )
         self.status = int(head[9:12])
         self.head_sent = True
+
+    def send_whole(self, obj: CachedObject) -> None:
+        """`send_cached` of the whole body: a body in memory is queued as it is."""
+        body = obj.body
+        if body is None:
+            return self.send_cached(obj, [slice(0, obj.entry.length)])
+        self.out.append(body)
+        self.finish_cached()
 
     def send_cached(self, obj: CachedObject, pieces: list[bytes | slice]) -> None:
         """Write a stored body (or its ranges): at once from memory, in pieces from disk."""
