@@ -23,7 +23,6 @@ _quote: Final[Callable[[str], str]] = getattr(json.encoder, "c_encode_basestring
 # Zones, hosts and methods repeat on almost every line: their JSON literals are memoised
 # (bounded: emptied at 4096 entries). Paths vary and are quoted each time.
 _QUOTED: Final[dict[str, str]] = {}
-_QUOTED_METHODS: Final[dict[bytes, str]] = {}
 _MEMO_LIMIT: Final = 4096
 
 
@@ -33,15 +32,6 @@ def _quoted(text: str) -> str:
         if len(_QUOTED) >= _MEMO_LIMIT:
             _QUOTED.clear()
         literal = _QUOTED[text] = _quote(text)
-    return literal
-
-
-def _quoted_method(method: bytes) -> str:
-    literal = _QUOTED_METHODS.get(method)
-    if literal is None:
-        if len(_QUOTED_METHODS) >= _MEMO_LIMIT:
-            _QUOTED_METHODS.clear()
-        literal = _QUOTED_METHODS[method] = _quote(method.decode("latin-1"))
     return literal
 
 
@@ -78,7 +68,7 @@ class AccessLog:
         zone_json = "null" if zone is None else _quoted(zone)
         line = (
             f'{{"time_ms":{time_ms},"ray":"{ray.decode()}","zone":{zone_json},'
-            f'"client_ip":"{client_ip}","method":{_quoted_method(method)},'
+            f'"client_ip":"{client_ip}","method":{_quoted(method.decode("latin-1"))},'
             f'"host":{_quoted(host)},"path":{_quote(path.decode("latin-1"))},'
             f'"status":{status},"bytes":{sent},"duration_us":{duration_us},'
             f'"origin_us":{origin_us},"cache":"{cache}"}}'

@@ -56,9 +56,8 @@ from veil.snapshot import CacheSettings, Snapshot
 if TYPE_CHECKING:
     from veil.edge.exchange import Exchange
 
-HIT_FOR_MISS_SECONDS: Final = (
-    120.0  # an uncacheable key skips collapsing this long (Varnish's default)
-)
+# An uncacheable key skips collapsing this long (Varnish's default).
+HIT_FOR_MISS_SECONDS: Final = 120.0
 PROMOTE_MAX: Final = 256 * 1024  # disk hits up to this size are copied into the memory tier
 READ_CHUNK: Final = 256 * 1024  # a large disk object is sent in pieces of this size
 

@@ -262,7 +262,8 @@ def serve(ex: Exchange, obj: CachedObject, cache_status: bytes, *, log: str, now
     ex.advance(Phase.DELIVER)
     ex.cache_log = log
     meta = obj.meta
-    extra = b"".join((_age_line(int(current_age(meta.policy, now))), _line(cache_status)))
+    age = _age_line(int(current_age(meta.policy, now)))
+    extra = b"".join((age, b"Cache-Status: ", cache_status, b"\r\n"))
     if ex.scan.conditional:
         verdict = evaluate_preconditions(
             ex.method, ex.request_headers, meta.headers, stored_status=meta.status
@@ -466,7 +467,7 @@ def _decide_storing(ex: Exchange, cache: EdgeCache, status_code: int, now: float
     if ex.scan.conditional and _conditional_on_miss(ex, fields, length_field):
         return
     if ex.scan.range is not None:
-        _range_on_miss(ex, ex.scan.range, status_code, fields, length_field)
+        _range_on_miss(ex, ex.scan.range, fields, length_field)
 
 
 def _conditional_on_miss(ex: Exchange, fields: list[Header], length: bytes | None) -> bool:
@@ -482,10 +483,10 @@ def _conditional_on_miss(ex: Exchange, fields: list[Header], length: bytes | Non
 
 
 def _range_on_miss(
-    ex: Exchange, range_value: bytes, status: int, fields: list[Header], length: bytes | None
+    ex: Exchange, range_value: bytes, fields: list[Header], length: bytes | None
 ) -> None:
-    """A Range on a miss. The fill asked the origin for the whole object (the visitor's Range
-    is not forwarded) and stores it whole; the visitor gets its range, never more:
+    """A Range on a miss of a 200 being stored. The fill asked the origin for the whole object
+    (the visitor's Range is not forwarded) and stores it whole; the visitor gets its range:
     - one range: those bytes are passed on as a 206 while the whole body streams past
       (`Exchange.range_window`), so the first byte does not wait for the fill;
     - several ranges, or none satisfiable: the exchange holds until the object is stored and
@@ -493,7 +494,7 @@ def _range_on_miss(
     - an ignored Range, a failed If-Range, a length the origin does not announce, or a larger
       object with several ranges: the whole 200, which a server may always send (RFC 9110
       §14.2)."""
-    if status != 200 or length is None or not if_range_holds(ex.request_headers, fields):
+    if length is None or not if_range_holds(ex.request_headers, fields):
         return
     size = int(length)  # llhttp accepted it: digits only
     plan = plan_ranges(

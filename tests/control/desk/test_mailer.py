@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -233,13 +234,7 @@ async def test_relay_login_with_user_and_password(db: Database) -> None:
             mail_id = queue(db, SYSTEM_CLOCK, "jane@rights.example", "s", "b")
             await sink.wait_for(lambda r: len(r) == 1, within=5)
             await until_sent(db, mail_id)
-        bad = AbuseSettings(
-            smtp=("127.0.0.1", sink.port),
-            mail_from=FROM,
-            smtp_tls="none",
-            smtp_user="desk",
-            smtp_password="wrong",
-        )
+        bad = dataclasses.replace(good, smtp_password="wrong")
         async with running(Mailer(db=db, settings=bad, clock=SYSTEM_CLOCK, timeout=1.0)):
             other = queue(db, SYSTEM_CLOCK, "jane@rights.example", "s2", "b2")
             async with asyncio.timeout(5):

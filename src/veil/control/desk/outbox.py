@@ -65,34 +65,30 @@ def mail_customer(
 ) -> bool:
     """Send `letter` to the customer the case is about (its account's contact), if any."""
     account = case_account(session, case)
-    if account is None:
-        return False
-    send_letter(
-        session=session,
-        case_id=case.id,
-        party="customer",
-        to=account.contact_email,
-        letter=letter,
-        kind=kind,
-        now=now,
-    )
-    return True
+    to = account.contact_email if account is not None else None
+    return _mail_party(session, case, "customer", to, letter, kind, now)
 
 
 def mail_reporter(
     *, session: Session, case: AbuseCase, letter: Letter, kind: str, now: datetime
 ) -> bool:
     """Send `letter` to the case's reporter, if the reporter gave an address."""
-    if not case.reporter_email:
+    return _mail_party(session, case, "reporter", case.reporter_email, letter, kind, now)
+
+
+def _mail_party(
+    session: Session,
+    case: AbuseCase,
+    party: str,
+    to: str | None,
+    letter: Letter,
+    kind: str,
+    now: datetime,
+) -> bool:
+    if not to:
         return False
     send_letter(
-        session=session,
-        case_id=case.id,
-        party="reporter",
-        to=case.reporter_email,
-        letter=letter,
-        kind=kind,
-        now=now,
+        session=session, case_id=case.id, party=party, to=to, letter=letter, kind=kind, now=now
     )
     return True
 
